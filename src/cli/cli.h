@@ -1,0 +1,28 @@
+/* The goautopsy command line: shared option parsing and the command table. */
+#ifndef GA_CLI_CLI_H
+#define GA_CLI_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "goautopsy/goautopsy.h"
+
+struct cli_opts {
+	const char *core;
+	const char *exe;
+	const char *tmpdir;
+	bool json;
+	bool allow_truncated;
+	bool no_exe_check;
+	/* command-specific arguments after the core */
+	int argc;
+	char **argv;
+};
+
+/* Prints "goautopsy: message" and returns the exit code for the error. */
+int cli_fail(struct ga_error *err);
+struct ga_error *cli_open(const struct cli_opts *o, struct ga_session **s);
+
+int cmd_info(struct cli_opts *o);
+
+#endif

@@ -1,0 +1,120 @@
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+struct command {
+	const char *name;
+	const char *args;
+	const char *help;
+	int (*run)(struct cli_opts *o);
+};
+
+static const struct command commands[] = {
+	{"info", "CORE", "overview: Go version, threads, goroutines by state, heap spans", cmd_info},
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: goautopsy COMMAND CORE [options]\n\n"
+		   "CORE is an ELF core file (plain or zstd-compressed), or - for standard input.\n\n"
+		   "commands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-10s %-18s %s\n", commands[i].name, commands[i].args, commands[i].help);
+	fprintf(f, "\noptions:\n"
+		   "  --exe PATH         the executable that ran (default: the path the core names)\n"
+		   "  --json             machine-readable output\n"
+		   "  --tmpdir DIR       where compressed or piped cores are expanded (default $TMPDIR or /tmp)\n"
+		   "  --allow-truncated  read what a truncated core still holds\n"
+		   "  --no-exe-check     do not compare the executable with the core\n"
+		   "  -h, --help         this help\n");
+}
+
+int cli_fail(struct ga_error *err)
+{
+	fprintf(stderr, "goautopsy: %s\n", ga_error_message(err));
+	int code = err->code == GA_ERR_USAGE ? 2 : 1;
+	ga_error_destroy(err);
+	return code;
+}
+
+struct ga_error *cli_open(const struct cli_opts *o, struct ga_session **s)
+{
+	struct ga_session_options so = {
+		.exe_path = o->exe,
+		.tmpdir = o->tmpdir,
+		.allow_truncated = o->allow_truncated,
+		.skip_exe_check = o->no_exe_check,
+	};
+	return ga_session_open(o->core, &so, s);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	const struct command *cmd = NULL;
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(argv[1], commands[i].name))
+			cmd = &commands[i];
+	if (!cmd) {
+		fprintf(stderr, "goautopsy: unknown command \"%s\" (goautopsy --help lists them)\n", argv[1]);
+		return 2;
+	}
+	struct cli_opts o = {0};
+	static const struct option longopts[] = {
+		{"exe", required_argument, NULL, 'e'},
+		{"json", no_argument, NULL, 'j'},
+		{"tmpdir", required_argument, NULL, 't'},
+		{"allow-truncated", no_argument, NULL, 'T'},
+		{"no-exe-check", no_argument, NULL, 'N'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	/* getopt permutes: positional arguments end up after the options. */
+	int c;
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1 || optind < argc) {
+		if (c == -1) {
+			/* a positional argument: keep it and go on */
+			argv[2 + o.argc] = argv[optind];
+			o.argc++;
+			optind++;
+			continue;
+		}
+		switch (c) {
+		case 'e': o.exe = optarg; break;
+		case 'j': o.json = true; break;
+		case 't': o.tmpdir = optarg; break;
+		case 'T': o.allow_truncated = true; break;
+		case 'N': o.no_exe_check = true; break;
+		case 'h': usage(stdout); return 0;
+		case ':':
+			fprintf(stderr, "goautopsy: option %s needs a value\n", argv[optind - 1]);
+			return 2;
+		default:
+			fprintf(stderr, "goautopsy: unknown option %s\n", argv[optind - 1]);
+			return 2;
+		}
+	}
+	o.argv = argv + 2;
+	if (o.argc < 1) {
+		fprintf(stderr, "goautopsy: %s needs a core file (goautopsy %s %s)\n", cmd->name,
+			cmd->name, cmd->args);
+		return 2;
+	}
+	o.core = o.argv[0];
+	o.argv++;
+	o.argc--;
+	return cmd->run(&o);
+}

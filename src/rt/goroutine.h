@@ -1,0 +1,38 @@
+/* Goroutines as runtime.allgs lists them. */
+#ifndef GA_RT_GOROUTINE_H
+#define GA_RT_GOROUTINE_H
+
+#include "rt/rt.h"
+
+struct rt_g {
+	uint64_t addr;        /* the g */
+	uint64_t goid;
+	uint32_t status;      /* without the _Gscan bit */
+	uint32_t waitreason;
+	int64_t waitsince;    /* nanotime when it started waiting, 0 if unknown */
+	uint64_t gopc, startpc;
+	uint64_t parent_goid; /* 0 when the runtime does not record it */
+	uint64_t stack_lo, stack_hi;
+	uint64_t sched_sp, sched_pc, sched_bp, sched_lr, sched_ctxt;
+	uint64_t syscallsp, syscallpc;
+	uint64_t m;           /* *m running it, or 0 */
+	uint64_t waiting;     /* first sudog of g.waiting */
+	uint64_t defer_, panic_;
+	uint64_t labels;
+	bool readable;        /* false: the g itself could not be read */
+};
+
+struct rt_g_layout {
+	uint64_t size;
+	struct rt_field goid, status, waitreason, waitsince, gopc, startpc, parent_goid,
+		stack_lo, stack_hi, sched_sp, sched_pc, sched_bp, sched_lr, sched_ctxt,
+		syscallsp, syscallpc, m, waiting, defer_, panic_, labels;
+};
+
+struct ga_error *rt_g_layout(struct ga_rt *rt, struct rt_g_layout *l);
+/* Reads every g of runtime.allgs (dead ones included). Unreadable g's are
+ * kept with readable=false so the count stays honest. */
+struct ga_error *rt_read_allgs(struct ga_rt *rt, struct rt_g **out, size_t *n_out);
+bool rt_g_is_dead(const struct ga_rt *rt, const struct rt_g *g);
+
+#endif

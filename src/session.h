@@ -1,0 +1,41 @@
+/* The session: owner of everything read from one core. Internal view. */
+#ifndef GA_SESSION_H
+#define GA_SESSION_H
+
+#include "core/core.h"
+#include "core/mem.h"
+#include "exe/dwarf.h"
+#include "exe/exe.h"
+#include "goautopsy/goautopsy.h"
+#include "rt/goroutine.h"
+#include "rt/rt.h"
+#include "rt/span.h"
+
+struct ga_session {
+	struct ga_core *core;
+	struct ga_exe *exe;
+	struct ga_dwarf *dw;
+	struct ga_mem mem;
+	struct ga_rt *rt;
+	char *exe_core_path;   /* the executable's path as the core names it */
+	char *exe_check;
+	uint64_t bias;
+
+	/* lazily built */
+	bool info_done;
+	struct ga_info info;
+	GA_VEC(struct ga_count) by_status;
+	GA_VEC(struct ga_count) by_reason;
+	char *goos, *goarch, *goexperiment, *command;
+	struct rt_g *gs;
+	size_t ngs;
+	bool gs_done;
+	struct rt_span *spans;
+	size_t nspans;
+	bool spans_done;
+};
+
+struct ga_error *ga_session_goroutines(struct ga_session *s, struct rt_g **gs, size_t *n);
+struct ga_error *ga_session_spans(struct ga_session *s, struct rt_span **spans, size_t *n);
+
+#endif
