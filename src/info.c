@@ -127,6 +127,9 @@ struct ga_error *ga_session_info(struct ga_session *s, const struct ga_info **ou
 		if (rt_g_is_dead(rt, g))
 			continue;
 		in->goroutines++;
+		const char *start = ga_dwarf_die_name(s->dw, ga_dwarf_func_at(s->dw, g->startpc - s->bias));
+		if (!rt_g_is_system(rt, g, start))
+			in->user_goroutines++;
 		if (count_add(s, &s->by_status, rt_gstatus_name(rt, g->status)))
 			return &ga_error_nomem;
 		if (g->status == gwaiting) {

@@ -69,6 +69,7 @@ struct ga_info {
 	uint32_t ms;                /* runtime.allm */
 	int32_t gomaxprocs;
 	uint64_t goroutines;        /* not dead */
+	uint64_t user_goroutines;   /* what runtime.NumGoroutine counts */
 	uint64_t goroutines_unreadable;
 	const struct ga_count *by_status;      /* n_by_status entries */
 	size_t n_by_status;

@@ -527,3 +527,11 @@ bool ga_type_has_pointers(struct ga_dwarf *d, ga_type_id id)
 {
 	return has_ptrs_rec(d, id, 0);
 }
+
+const char *ga_dwarf_die_name(struct ga_dwarf *d, uint64_t die)
+{
+	Dwarf_Die dd;
+	if (!die || !dwarf_offdie(d->dw, die, &dd))
+		return NULL;
+	return dwarf_diename(&dd);
+}

@@ -92,6 +92,8 @@ bool ga_dwarf_const(struct ga_dwarf *d, const char *name, int64_t *val);
 const struct ga_global *ga_dwarf_global(struct ga_dwarf *d, const char *name);
 /* The subprogram DIE containing pc (link-time), or 0. */
 uint64_t ga_dwarf_func_at(const struct ga_dwarf *d, uint64_t pc);
+/* DW_AT_name of a DIE, or NULL. */
+const char *ga_dwarf_die_name(struct ga_dwarf *d, uint64_t die);
 /* Whether values of the type contain pointers the GC would follow. */
 bool ga_type_has_pointers(struct ga_dwarf *d, ga_type_id id);
 

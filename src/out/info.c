@@ -29,7 +29,7 @@ void out_info_text(FILE *f, const struct ga_info *in)
 	else
 		fprintf(f, "signal        none recorded (a snapshot, e.g. gcore)\n");
 	fprintf(f, "threads       %u   Ms %u   GOMAXPROCS %d\n", in->threads, in->ms, in->gomaxprocs);
-	fprintf(f, "goroutines    %" PRIu64, in->goroutines);
+	fprintf(f, "goroutines    %" PRIu64 " (%" PRIu64 " user)", in->goroutines, in->user_goroutines);
 	if (in->goroutines_unreadable)
 		fprintf(f, " (+%" PRIu64 " unreadable)", in->goroutines_unreadable);
 	fputc('\n', f);
@@ -102,6 +102,7 @@ json_t *out_info_json(const struct ga_info *in)
 	json_object_set_new(o, "ms", json_integer(in->ms));
 	json_object_set_new(o, "gomaxprocs", json_integer(in->gomaxprocs));
 	json_object_set_new(o, "goroutines", json_integer((json_int_t)in->goroutines));
+	json_object_set_new(o, "user_goroutines", json_integer((json_int_t)in->user_goroutines));
 	json_object_set_new(o, "goroutines_unreadable", json_integer((json_int_t)in->goroutines_unreadable));
 	json_object_set_new(o, "goroutines_by_status", counts(in->by_status, in->n_by_status));
 	json_object_set_new(o, "goroutines_by_wait_reason", counts(in->by_wait_reason, in->n_by_wait_reason));

@@ -120,3 +120,32 @@ bool rt_g_is_dead(const struct ga_rt *rt, const struct rt_g *g)
 	/* _Gdeadextra (1.27): an extra M's g parked for cgo callbacks */
 	return (int64_t)g->status == rt->gdead || (int64_t)g->status == rt->gdeadextra;
 }
+
+bool rt_g_is_system(struct ga_rt *rt, const struct rt_g *g, const char *start_func)
+{
+	if (!start_func || strncmp(start_func, "runtime.", 8))
+		return false;
+	if (!strcmp(start_func, "runtime.main") || !strcmp(start_func, "runtime.corostart") ||
+	    !strcmp(start_func, "runtime.handleAsyncEvent"))
+		return false;
+	if (!strcmp(start_func, "runtime.runfinq") || !strcmp(start_func, "runtime.runFinalizers")) {
+		uint64_t addr = rt_global(rt, "runtime.fingStatus", NULL);
+		int64_t bit;
+		uint32_t v;
+		if (addr && rt_const(rt, "runtime.fingRunningFinalizer", &bit) && ga_mem_u32(rt->mem, addr, &v))
+			return !(v & (uint64_t)bit);
+		addr = rt_global(rt, "runtime.fingRunning", NULL); /* before Go 1.21 */
+		uint8_t b;
+		if (addr && ga_mem_u8(rt->mem, addr, &b))
+			return !b;
+		return true;
+	}
+	if (!strcmp(start_func, "runtime.runCleanups")) {
+		struct rt_field f = rt_scalar_field(rt, "runtime.g", "runningCleanups");
+		uint64_t v;
+		if (rt_read_field(rt, g->addr, &f, &v))
+			return !v;
+		return true;
+	}
+	return true;
+}

@@ -34,5 +34,9 @@ struct ga_error *rt_g_layout(struct ga_rt *rt, struct rt_g_layout *l);
  * kept with readable=false so the count stays honest. */
 struct ga_error *rt_read_allgs(struct ga_rt *rt, struct rt_g **out, size_t *n_out);
 bool rt_g_is_dead(const struct ga_rt *rt, const struct rt_g *g);
+/* runtime.isSystemGoroutine: started by a runtime.* function other than
+ * runtime.main, and the finalizer/cleanup goroutines unless they are
+ * running user code. start_func is the name of the function at startpc. */
+bool rt_g_is_system(struct ga_rt *rt, const struct rt_g *g, const char *start_func);
 
 #endif
