@@ -224,6 +224,9 @@ void ga_session_close(struct ga_session *s)
 	free(s->command);
 	free(s->gs);
 	free(s->spans);
+	ga_vec_free(&s->map_layouts);
+	ga_hash_free(&s->map_layout_idx);
+	free(s->map_spans);
 	free(s);
 }
 

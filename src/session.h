@@ -8,6 +8,7 @@
 #include "exe/exe.h"
 #include "goautopsy/goautopsy.h"
 #include "rt/goroutine.h"
+#include "rt/map.h"
 #include "rt/rt.h"
 #include "rt/span.h"
 
@@ -33,6 +34,13 @@ struct ga_session {
 	struct rt_span *spans;
 	size_t nspans;
 	bool spans_done;
+	/* maps (src/maps.c): layouts by map type, in-use spans by base */
+	GA_VEC(struct rt_map_layout) map_layouts;
+	struct ga_hash map_layout_idx;  /* map type id -> index in map_layouts */
+	struct rt_span *map_spans;
+	size_t map_nspans;
+	uint64_t map_page_size;
+	bool map_spans_done;
 };
 
 struct ga_error *ga_session_goroutines(struct ga_session *s, struct rt_g **gs, size_t *n);

@@ -14,6 +14,7 @@ struct cli_opts {
 	bool json;
 	bool allow_truncated;
 	bool no_exe_check;
+	const char *type;      /* --type: Go type of the value at an address */
 	/* command-specific arguments after the core */
 	int argc;
 	char **argv;
@@ -24,5 +25,6 @@ int cli_fail(struct ga_error *err);
 struct ga_error *cli_open(const struct cli_opts *o, struct ga_session **s);
 
 int cmd_info(struct cli_opts *o);
+int cmd_map(struct cli_opts *o);
 
 #endif

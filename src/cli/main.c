@@ -14,6 +14,7 @@ struct command {
 
 static const struct command commands[] = {
 	{"info", "CORE", "overview: Go version, threads, goroutines by state, heap spans", cmd_info},
+	{"map", "CORE GLOBAL|ADDR", "a map's entries, capacity and storage (ADDR needs --type)", cmd_map},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -31,6 +32,7 @@ static void usage(FILE *f)
 		   "  --tmpdir DIR       where compressed or piped cores are expanded (default $TMPDIR or /tmp)\n"
 		   "  --allow-truncated  read what a truncated core still holds\n"
 		   "  --no-exe-check     do not compare the executable with the core\n"
+		   "  --type TYPE        Go type of the value at an address, e.g. 'map[int]string'\n"
 		   "  -h, --help         this help\n");
 }
 
@@ -78,6 +80,7 @@ int main(int argc, char **argv)
 		{"tmpdir", required_argument, NULL, 't'},
 		{"allow-truncated", no_argument, NULL, 'T'},
 		{"no-exe-check", no_argument, NULL, 'N'},
+		{"type", required_argument, NULL, 'y'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -98,6 +101,7 @@ int main(int argc, char **argv)
 		case 't': o.tmpdir = optarg; break;
 		case 'T': o.allow_truncated = true; break;
 		case 'N': o.no_exe_check = true; break;
+		case 'y': o.type = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case ':':
 			fprintf(stderr, "goautopsy: option %s needs a value\n", argv[optind - 1]);

@@ -300,7 +300,8 @@ static struct ga_error *build_fields(struct ga_dwarf *d, ga_type_id id, Dwarf_Di
 	struct ga_type *t = &d->types.v[id];
 	t->first_field = (uint32_t)d->fields.len;
 	t->nfields = (uint32_t)tmp.len;
-	memcpy(d->fields.v + d->fields.len, tmp.v, tmp.len * sizeof(*tmp.v));
+	if (tmp.len) /* struct{} has no members: tmp.v is NULL */
+		memcpy(d->fields.v + d->fields.len, tmp.v, tmp.len * sizeof(*tmp.v));
 	d->fields.len += tmp.len;
 	ga_vec_free(&tmp);
 	return NULL;
