@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "goautopsy/heap.h"
 #include "session.h"
 
 #define MAX_MS 100000
@@ -164,6 +165,24 @@ struct ga_error *ga_session_info(struct ga_session *s, const struct ga_info **ou
 	in->heap.inuse_span_bytes = hs.inuse_bytes;
 	in->heap.manual_span_bytes = hs.manual_bytes;
 	in->heap.alloc_objects = hs.alloc_objects;
+	const struct ga_heap_stats *st;
+	err = ga_heap_stats(s, &st);
+	if (err && err->code == GA_ERR_NOMEM)
+		return err;
+	if (err) {
+		free(s->heap_mark_error);
+		s->heap_mark_error = strdup(ga_error_message(err));
+		ga_error_destroy(err);
+		in->heap.mark_error = s->heap_mark_error ? s->heap_mark_error : "?";
+	} else {
+		in->heap.marked = true;
+		in->heap.live_bytes = st->live_bytes;
+		in->heap.live_objects = st->live_objects;
+		in->heap.garbage_bytes = st->garbage_bytes;
+		in->heap.garbage_objects = st->garbage_objects;
+		/* the object enumeration's own span total */
+		in->heap.inuse_span_bytes = st->inuse_span_bytes;
+	}
 	s->info_done = true;
 	*out = in;
 	return NULL;

@@ -209,6 +209,8 @@ void ga_session_close(struct ga_session *s)
 {
 	if (!s)
 		return;
+	ga_session_heap_free(s);
+	free(s->heap_mark_error);
 	rt_close(s->rt);
 	ga_dwarf_close(s->dw);
 	ga_mem_free(&s->mem);

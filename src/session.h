@@ -12,6 +12,8 @@
 #include "rt/rt.h"
 #include "rt/span.h"
 
+struct ga_heap_state;
+
 struct ga_session {
 	struct ga_core *core;
 	struct ga_exe *exe;
@@ -41,9 +43,13 @@ struct ga_session {
 	size_t map_nspans;
 	uint64_t map_page_size;
 	bool map_spans_done;
+	/* heap objects, roots, object graph (src/heap.c) */
+	struct ga_heap_state *heap;
+	char *heap_mark_error;
 };
 
 struct ga_error *ga_session_goroutines(struct ga_session *s, struct rt_g **gs, size_t *n);
 struct ga_error *ga_session_spans(struct ga_session *s, struct rt_span **spans, size_t *n);
+void ga_session_heap_free(struct ga_session *s);
 
 #endif

@@ -44,6 +44,11 @@ struct ga_heap_info {
 	uint64_t inuse_span_bytes;  /* pages of in-use (object) spans */
 	uint64_t manual_span_bytes; /* goroutine stacks and other manual spans */
 	uint64_t alloc_objects;     /* allocCount summed over in-use spans */
+	/* from the analyzer's own marking (goautopsy/heap.h) */
+	bool marked;                /* false: the object graph could not be built */
+	const char *mark_error;     /* why not, when !marked */
+	uint64_t live_bytes, live_objects;
+	uint64_t garbage_bytes, garbage_objects;
 };
 
 struct ga_info {

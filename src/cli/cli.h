@@ -15,6 +15,9 @@ struct cli_opts {
 	bool allow_truncated;
 	bool no_exe_check;
 	const char *type;      /* --type: Go type of the value at an address */
+	/* heap commands: --depth (top), --limit (rows) */
+	int depth;
+	long limit;
 	/* command-specific arguments after the core */
 	int argc;
 	char **argv;
@@ -25,6 +28,10 @@ int cli_fail(struct ga_error *err);
 struct ga_error *cli_open(const struct cli_opts *o, struct ga_session **s);
 
 int cmd_info(struct cli_opts *o);
+int cmd_histogram(struct cli_opts *o);
+int cmd_top(struct cli_opts *o);
+int cmd_path(struct cli_opts *o);
+int cmd_object(struct cli_opts *o);
 int cmd_map(struct cli_opts *o);
 
 #endif

@@ -14,6 +14,10 @@ struct command {
 
 static const struct command commands[] = {
 	{"info", "CORE", "overview: Go version, threads, goroutines by state, heap spans", cmd_info},
+	{"histogram", "CORE", "live heap by type: count, bytes, retained bytes", cmd_histogram},
+	{"top", "CORE", "largest retainers, roots and objects, by retained size (--depth N)", cmd_top},
+	{"path", "CORE ADDR", "all shortest paths from the roots to the object at ADDR", cmd_path},
+	{"object", "CORE ADDR", "one heap object: type, size, fields, pointees, who points to it", cmd_object},
 	{"map", "CORE GLOBAL|ADDR", "a map's entries, capacity and storage (ADDR needs --type)", cmd_map},
 };
 
@@ -33,6 +37,8 @@ static void usage(FILE *f)
 		   "  --allow-truncated  read what a truncated core still holds\n"
 		   "  --no-exe-check     do not compare the executable with the core\n"
 		   "  --type TYPE        Go type of the value at an address, e.g. 'map[int]string'\n"
+		   "  --depth N          top: expand each retainer N levels down the dominator tree\n"
+		   "  --limit N          histogram, top: at most N rows (default 30)\n"
 		   "  -h, --help         this help\n");
 }
 
@@ -81,6 +87,8 @@ int main(int argc, char **argv)
 		{"allow-truncated", no_argument, NULL, 'T'},
 		{"no-exe-check", no_argument, NULL, 'N'},
 		{"type", required_argument, NULL, 'y'},
+		{"depth", required_argument, NULL, 'D'},
+		{"limit", required_argument, NULL, 'L'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -102,6 +110,8 @@ int main(int argc, char **argv)
 		case 'T': o.allow_truncated = true; break;
 		case 'N': o.no_exe_check = true; break;
 		case 'y': o.type = optarg; break;
+		case 'D': o.depth = atoi(optarg); break;
+		case 'L': o.limit = atol(optarg); break;
 		case 'h': usage(stdout); return 0;
 		case ':':
 			fprintf(stderr, "goautopsy: option %s needs a value\n", argv[optind - 1]);

@@ -47,6 +47,12 @@ void out_info_text(FILE *f, const struct ga_info *in)
 	fprintf(f, "  in-use spans %s, %" PRIu64 " objects allocated; stacks and manual spans %s\n",
 		out_bytes(in->heap.inuse_span_bytes, b2), in->heap.alloc_objects,
 		out_bytes(in->heap.manual_span_bytes, b3));
+	if (in->heap.marked)
+		fprintf(f, "  marked live %s in %" PRIu64 " objects; garbage awaiting sweep %s in %" PRIu64 " objects\n",
+			out_bytes(in->heap.live_bytes, b1), in->heap.live_objects,
+			out_bytes(in->heap.garbage_bytes, b2), in->heap.garbage_objects);
+	else
+		fprintf(f, "  not marked: %s\n", in->heap.mark_error ? in->heap.mark_error : "?");
 }
 
 static json_t *counts(const struct ga_count *c, size_t n)
@@ -117,6 +123,14 @@ json_t *out_info_json(const struct ga_info *in)
 	json_object_set_new(h, "inuse_span_bytes", json_integer((json_int_t)in->heap.inuse_span_bytes));
 	json_object_set_new(h, "manual_span_bytes", json_integer((json_int_t)in->heap.manual_span_bytes));
 	json_object_set_new(h, "alloc_objects", json_integer((json_int_t)in->heap.alloc_objects));
+	if (in->heap.marked) {
+		json_object_set_new(h, "live_bytes", json_integer((json_int_t)in->heap.live_bytes));
+		json_object_set_new(h, "live_objects", json_integer((json_int_t)in->heap.live_objects));
+		json_object_set_new(h, "garbage_bytes", json_integer((json_int_t)in->heap.garbage_bytes));
+		json_object_set_new(h, "garbage_objects", json_integer((json_int_t)in->heap.garbage_objects));
+	} else {
+		json_object_set_new(h, "mark_error", json_string(in->heap.mark_error ? in->heap.mark_error : "?"));
+	}
 	json_object_set_new(o, "heap", h);
 	return o;
 }

@@ -47,6 +47,32 @@ static uint64_t rd(const uint8_t *buf, uint64_t bufsz, const struct rt_field *f)
 	return v;
 }
 
+bool rt_span_decode(struct ga_rt *rt, const struct rt_span_layout *l, uint64_t addr, uint8_t *buf,
+		    struct rt_span *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->addr = addr;
+	if (!ga_mem_try_read(rt->mem, addr, buf, l->size)) {
+		s->state = 0xff; /* unreadable */
+		return false;
+	}
+	s->base = rd(buf, l->size, &l->base);
+	s->limit = rd(buf, l->size, &l->limit);
+	s->npages = rd(buf, l->size, &l->npages);
+	s->elemsize = rd(buf, l->size, &l->elemsize);
+	s->nelems = (uint32_t)rd(buf, l->size, &l->nelems);
+	s->freeindex = (uint32_t)rd(buf, l->size, &l->freeindex);
+	s->alloc_count = (uint32_t)rd(buf, l->size, &l->alloc_count);
+	s->state = (uint8_t)rd(buf, l->size, &l->state);
+	s->spanclass = (uint8_t)rd(buf, l->size, &l->spanclass);
+	s->sweepgen = (uint32_t)rd(buf, l->size, &l->sweepgen);
+	s->alloc_bits = rd(buf, l->size, &l->alloc_bits);
+	s->gcmark_bits = rd(buf, l->size, &l->gcmark_bits);
+	s->specials = rd(buf, l->size, &l->specials);
+	s->large_type = rd(buf, l->size, &l->large_type);
+	return true;
+}
+
 struct ga_error *rt_read_spans(struct ga_rt *rt, struct rt_span **out, size_t *n_out)
 {
 	*out = NULL;
@@ -83,31 +109,8 @@ struct ga_error *rt_read_spans(struct ga_rt *rt, struct rt_span **out, size_t *n
 		return ga_error_create(GA_ERR_FAULT, "mheap_.allspans array at 0x%llx not in core",
 				       (unsigned long long)ptr);
 	}
-	for (uint64_t i = 0; i < len; i++) {
-		struct rt_span *s = &spans[n];
-		if (!ga_mem_try_read(rt->mem, ptrs[i], buf, l.size)) {
-			s->addr = ptrs[i];
-			s->state = 0xff; /* unreadable */
-			n++;
-			continue;
-		}
-		s->addr = ptrs[i];
-		s->base = rd(buf, l.size, &l.base);
-		s->limit = rd(buf, l.size, &l.limit);
-		s->npages = rd(buf, l.size, &l.npages);
-		s->elemsize = rd(buf, l.size, &l.elemsize);
-		s->nelems = (uint32_t)rd(buf, l.size, &l.nelems);
-		s->freeindex = (uint32_t)rd(buf, l.size, &l.freeindex);
-		s->alloc_count = (uint32_t)rd(buf, l.size, &l.alloc_count);
-		s->state = (uint8_t)rd(buf, l.size, &l.state);
-		s->spanclass = (uint8_t)rd(buf, l.size, &l.spanclass);
-		s->sweepgen = (uint32_t)rd(buf, l.size, &l.sweepgen);
-		s->alloc_bits = rd(buf, l.size, &l.alloc_bits);
-		s->gcmark_bits = rd(buf, l.size, &l.gcmark_bits);
-		s->specials = rd(buf, l.size, &l.specials);
-		s->large_type = rd(buf, l.size, &l.large_type);
-		n++;
-	}
+	for (uint64_t i = 0; i < len; i++)
+		rt_span_decode(rt, &l, ptrs[i], buf, &spans[n++]);
 	free(ptrs);
 	free(buf);
 	*out = spans;

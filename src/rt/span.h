@@ -39,6 +39,10 @@ struct rt_heap_summary {
 };
 
 struct ga_error *rt_span_layout(struct ga_rt *rt, struct rt_span_layout *l);
+/* Decodes the mspan at addr (buf: l->size bytes of scratch). An unreadable
+ * descriptor gives state 0xff and false. */
+bool rt_span_decode(struct ga_rt *rt, const struct rt_span_layout *l, uint64_t addr, uint8_t *buf,
+		    struct rt_span *out);
 /* Reads every descriptor of mheap_.allspans. */
 struct ga_error *rt_read_spans(struct ga_rt *rt, struct rt_span **out, size_t *n_out);
 struct ga_error *rt_heap_summary(struct ga_rt *rt, const struct rt_span *spans, size_t n,

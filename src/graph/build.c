@@ -1,0 +1,612 @@
+/* Roots, edges and marking. */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "graph/graph.h"
+#include "rt/goroutine.h"
+
+#define MAX_EDGES 0xfffffff0u
+#define MAX_STACK_BYTES (1ull << 30)
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+struct edge_vec {
+	uint32_t *v;
+	size_t len, cap;
+};
+
+/* Roots under construction: their edges (object ids) in root order. */
+struct builder {
+	struct ga_graph *g;
+	struct rt_heap *h;
+	struct ga_rt *rt;
+	GA_VEC(uint32_t) redges;   /* object ids */
+	GA_VEC(uint32_t) roff;     /* per root: first index in redges */
+	uint64_t heap_lo, heap_hi;
+	struct ga_error *err;
+};
+
+static uint32_t add_name(struct ga_graph *g, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static uint32_t add_name(struct ga_graph *g, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	size_t off = g->names.len;
+	ga_sb_appendn(&g->names, buf, strlen(buf) + 1);
+	return (uint32_t)off;
+}
+
+static inline rt_obj_id find(const struct builder *b, uint64_t v)
+{
+	if (v < b->heap_lo || v >= b->heap_hi)
+		return RT_NO_OBJ;
+	return rt_heap_find(b->h, v);
+}
+
+/* Starts a root; its edges follow with root_edge. */
+static struct graph_root *root_begin(struct builder *b, uint8_t kind, uint8_t flags, uint64_t addr,
+				     uint64_t size)
+{
+	struct graph_root r = {.addr = addr, .size = size, .kind = kind, .flags = flags};
+	if (b->err || ga_vec_push(&b->g->roots, r) || ga_vec_push(&b->roff, (uint32_t)b->redges.len)) {
+		b->err = &ga_error_nomem;
+		return NULL;
+	}
+	return &b->g->roots.v[b->g->roots.len - 1];
+}
+
+static void root_edge(struct builder *b, uint64_t ptr)
+{
+	rt_obj_id id = find(b, ptr);
+	if (id == RT_NO_OBJ || b->err)
+		return;
+	size_t start = b->roff.v[b->roff.len - 1];
+	if (b->redges.len > start && b->redges.v[b->redges.len - 1] == id)
+		return;
+	if (ga_vec_push(&b->redges, id))
+		b->err = &ga_error_nomem;
+}
+
+/* Drops the last root if it got no edges. */
+static void root_end(struct builder *b)
+{
+	if (b->err || !b->roff.len)
+		return;
+	if (b->roff.v[b->roff.len - 1] == b->redges.len) {
+		b->roff.len--;
+		b->g->roots.len--;
+	}
+}
+
+/* ---- globals ---- */
+
+struct gvar {
+	uint64_t addr, size;
+	const char *name;
+	ga_type_id type;
+};
+
+static int gvar_cmp(const void *a, const void *b)
+{
+	const struct gvar *x = a, *y = b;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static void scan_global_range(struct builder *b, const char *sect, uint64_t start, uint64_t end,
+			      uint64_t nbits, uint64_t mask_addr, const struct gvar *vars, size_t nvars)
+{
+	struct ga_rt *rt = b->rt;
+	uint64_t nwords = (end - start) / 8;
+	if (nbits < nwords)
+		nwords = nbits;
+	if (!nwords || nwords > (1ull << 32))
+		return;
+	uint8_t *mask = malloc((nwords + 7) / 8);
+	if (!mask) {
+		b->err = &ga_error_nomem;
+		return;
+	}
+	if (!ga_mem_try_read(rt->mem, mask_addr, mask, (nwords + 7) / 8)) {
+		free(mask);
+		return;
+	}
+	/* cur: the variable covering the current word, if any */
+	size_t vi = 0;
+	const struct gvar *cur = NULL;
+	uint64_t cur_end = 0;
+	bool open = false;
+	for (uint64_t w = 0; w < nwords && !b->err; w++) {
+		if (!(mask[w / 8] >> (w % 8) & 1))
+			continue;
+		uint64_t a = start + 8 * w, v;
+		if (!ga_mem_u64(rt->mem, a, &v) || find(b, v) == RT_NO_OBJ)
+			continue;
+		if (!cur || a >= cur_end) {
+			while (vi < nvars && vars[vi].addr + (vars[vi].size ? vars[vi].size : 8) <= a)
+				vi++;
+			const struct gvar *nv = vi < nvars && vars[vi].addr <= a ? &vars[vi] : NULL;
+			if (open)
+				root_end(b);
+			struct graph_root *r;
+			if (nv) {
+				r = root_begin(b, GRAPH_ROOT_GLOBAL, 0, nv->addr, nv->size);
+				if (r) {
+					r->name = add_name(b->g, "%s", nv->name);
+					r->dwarf = nv->type;
+				}
+				cur = nv;
+				cur_end = nv->addr + (nv->size ? nv->size : 8);
+			} else {
+				r = root_begin(b, GRAPH_ROOT_GLOBAL, 0, a, 8);
+				if (r)
+					r->name = add_name(b->g, "%s 0x%" PRIx64, sect, a);
+				cur = NULL;
+				cur_end = a + 8;
+			}
+			open = r != NULL;
+		}
+		root_edge(b, v);
+	}
+	if (open)
+		root_end(b);
+	free(mask);
+}
+
+static void globals(struct builder *b)
+{
+	struct ga_rt *rt = b->rt;
+	struct rt_moduledata *mods;
+	size_t nmods;
+	struct ga_error *err = rt_read_modules(rt, &mods, &nmods);
+	if (err) {
+		if (err == &ga_error_nomem)
+			b->err = err;
+		else
+			ga_error_destroy(err);
+		return;
+	}
+	struct ga_dwarf *dw = rt->dw;
+	struct gvar *vars = malloc((dw->globals.len ? dw->globals.len : 1) * sizeof(*vars));
+	if (!vars) {
+		free(mods);
+		b->err = &ga_error_nomem;
+		return;
+	}
+	size_t nv = 0;
+	for (size_t i = 0; i < dw->globals.len; i++) {
+		const struct ga_global *gl = &dw->globals.v[i];
+		uint64_t a = gl->addr + rt->bias;
+		bool in = false;
+		for (size_t m = 0; m < nmods && !in; m++)
+			in = (a >= mods[m].data && a < mods[m].edata) || (a >= mods[m].bss && a < mods[m].ebss);
+		if (!in)
+			continue;
+		ga_type_id t = gl->type_die ? ga_dwarf_type_by_die(dw, gl->type_die) : 0;
+		const struct ga_type *ty = ga_dwarf_type(dw, t);
+		vars[nv++] = (struct gvar){a, ty ? ty->size : 0, gl->name, t};
+	}
+	qsort(vars, nv, sizeof(*vars), gvar_cmp);
+	for (size_t m = 0; m < nmods && !b->err; m++) {
+		scan_global_range(b, "data", mods[m].data, mods[m].edata, mods[m].gcdata_n,
+				  mods[m].gcdata_bytes, vars, nv);
+		scan_global_range(b, "bss", mods[m].bss, mods[m].ebss, mods[m].gcbss_n,
+				  mods[m].gcbss_bytes, vars, nv);
+	}
+	free(vars);
+	free(mods);
+}
+
+/* ---- goroutine stacks ---- */
+
+/* g._defer / g._panic: records the GC reaches through the g. */
+static void chain_root(struct builder *b, const struct rt_g *g, uint8_t kind, uint64_t head,
+		       const char *what)
+{
+	if (!head || find(b, head) == RT_NO_OBJ)
+		return;
+	struct graph_root *r = root_begin(b, kind, 0, g->addr, 8);
+	if (!r)
+		return;
+	r->goid = g->goid;
+	r->name = add_name(b->g, "goroutine %" PRIu64 " %s chain", g->goid, what);
+	root_edge(b, head);
+	root_end(b);
+}
+
+static void stacks(struct builder *b, const struct graph_stack_src *src)
+{
+	struct ga_rt *rt = b->rt;
+	for (size_t i = 0; i < src->ngs && !b->err; i++) {
+		const struct rt_g *g = &src->gs[i];
+		if (!g->readable || rt_g_is_dead(rt, g) || g->stack_hi <= g->stack_lo ||
+		    g->stack_hi - g->stack_lo > MAX_STACK_BYTES)
+			continue;
+		uint64_t lo = g->stack_lo, hi = g->stack_hi;
+		uint64_t tsp = src->thread_sp ? src->thread_sp[i] : 0;
+		uint64_t sp = 0;
+		if (g->syscallsp >= lo && g->syscallsp < hi)
+			sp = g->syscallsp;
+		else if (tsp >= lo && tsp < hi)
+			sp = tsp;
+		else if (g->sched_sp >= lo && g->sched_sp < hi)
+			sp = g->sched_sp;
+		else
+			sp = lo;
+		sp &= ~7ull;
+		struct graph_root *r = root_begin(b, GRAPH_ROOT_STACK, GRAPH_ROOT_CONSERVATIVE, sp, hi - sp);
+		if (!r)
+			return;
+		r->goid = g->goid;
+		r->name = add_name(b->g, "goroutine %" PRIu64 " stack", g->goid);
+		const uint8_t *view = ga_mem_view(rt->mem, sp, hi - sp);
+		for (uint64_t a = sp; a + 8 <= hi; a += 8) {
+			uint64_t v;
+			if (view)
+				memcpy(&v, view + (a - sp), 8);
+			else if (!ga_mem_u64(rt->mem, a, &v))
+				continue;
+			root_edge(b, v);
+		}
+		root_end(b);
+		b->g->st.goroutines_conservative++;
+		chain_root(b, g, GRAPH_ROOT_DEFER, g->defer_, "defer");
+		chain_root(b, g, GRAPH_ROOT_PANIC, g->panic_, "panic");
+	}
+}
+
+/* ---- specials, queues, mcache tiny blocks ---- */
+
+static void specials(struct builder *b, const struct rt_specials *sp, struct rt_types *types)
+{
+	for (size_t i = 0; i < sp->v.len && !b->err; i++) {
+		const struct rt_special *s = &sp->v.v[i];
+		struct graph_root *r;
+		switch (s->kind) {
+		case RT_SPECIAL_FINALIZER: {
+			rt_obj_id id = find(b, s->obj);
+			if (id != RT_NO_OBJ && s->ot_elem && !b->h->obj_typed_by[id]) {
+				rt_type_idx t = rt_types_intern(types, s->ot_elem, &b->err);
+				if (t) {
+					b->h->obj_type[id] = t;
+					b->h->obj_typed_by[id] = RT_TYPED_FINALIZER;
+				}
+			}
+			/* the function: always a root */
+			if ((r = root_begin(b, GRAPH_ROOT_FINALIZER, 0, s->addr, 0))) {
+				r->obj = s->obj;
+				r->pc = s->fn_pc;
+				r->name = add_name(b->g, "finalizer function of 0x%" PRIx64, s->obj);
+				root_edge(b, s->ptrs[0]);
+				root_end(b);
+			}
+			/* the object: held only while nothing else holds it */
+			if ((r = root_begin(b, GRAPH_ROOT_FINALIZER, GRAPH_ROOT_WEAK, s->addr, 0))) {
+				r->obj = s->obj;
+				r->pc = s->fn_pc;
+				r->name = add_name(b->g, "finalizer of 0x%" PRIx64, s->obj);
+				root_edge(b, s->obj);
+				root_end(b);
+			}
+			break;
+		}
+		case RT_SPECIAL_CLEANUP:
+		case RT_SPECIAL_WEAKHANDLE:
+		case RT_QUEUED_FINALIZER:
+		case RT_QUEUED_CLEANUP: {
+			static const uint8_t kinds[] = {
+				[RT_SPECIAL_CLEANUP] = GRAPH_ROOT_CLEANUP,
+				[RT_SPECIAL_WEAKHANDLE] = GRAPH_ROOT_WEAKHANDLE,
+				[RT_QUEUED_FINALIZER] = GRAPH_ROOT_FINQ,
+				[RT_QUEUED_CLEANUP] = GRAPH_ROOT_CLEANUPQ,
+			};
+			if (!(r = root_begin(b, kinds[s->kind], 0, s->addr, 0)))
+				break;
+			r->obj = s->obj;
+			r->pc = s->fn_pc;
+			if (s->kind == RT_QUEUED_FINALIZER)
+				r->name = add_name(b->g, "queued finalizer for 0x%" PRIx64, s->obj);
+			else if (s->kind == RT_QUEUED_CLEANUP)
+				r->name = add_name(b->g, "queued cleanup 0x%" PRIx64, s->addr);
+			else
+				r->name = add_name(b->g, "%s of 0x%" PRIx64, rt_special_kind_name(s->kind), s->obj);
+			for (int k = 0; k < RT_SPECIAL_PTRS; k++)
+				root_edge(b, s->ptrs[k]);
+			root_end(b);
+			break;
+		}
+		default:
+			break;
+		}
+	}
+}
+
+static void tiny_blocks(struct builder *b)
+{
+	struct ga_rt *rt = b->rt;
+	uint64_t allp = rt_global(rt, "runtime.allp", NULL);
+	struct rt_field mc = rt_field(rt, "runtime.p", "mcache");
+	struct rt_field tiny = rt_field(rt, "runtime.mcache", "tiny");
+	uint64_t p, len;
+	if (!allp || !mc.ok || !tiny.ok || !rt_read_slice(rt, allp, &p, &len, NULL) || len > 1u << 20)
+		return;
+	for (uint64_t i = 0; i < len && !b->err; i++) {
+		uint64_t pp, c, t;
+		if (!rt_read_ptr(rt, p + 8 * i, &pp) || !pp || !rt_read_field(rt, pp, &mc, &c) || !c ||
+		    !rt_read_field(rt, c, &tiny, &t) || !t)
+			continue;
+		struct graph_root *r = root_begin(b, GRAPH_ROOT_TINY, 0, c + tiny.off, 8);
+		if (r) {
+			r->name = add_name(b->g, "tiny allocator block of P%" PRIu64, i);
+			root_edge(b, t);
+			root_end(b);
+		}
+	}
+}
+
+/* ---- object edges ---- */
+
+static struct ga_error *object_edges(struct ga_graph *g, struct builder *b, struct rt_ptrmap *pm,
+				     struct edge_vec *edges)
+{
+	struct rt_heap *h = b->h;
+	struct ga_mem *mem = b->rt->mem;
+	uint32_t base = g->nroots + 1;
+	struct ga_error *err = NULL;
+	for (size_t si = 0; si < h->spans.len; si++) {
+		const struct rt_hspan *s = &h->spans.v[si];
+		bool scan = !(s->flags & RT_HSPAN_NOSCAN) || (s->flags & RT_HSPAN_LARGE);
+		int64_t slot = -1;
+		rt_obj_id id = s->first_id;
+		while (rt_heap_next_slot(h, s, &slot)) {
+			g->fwd_off[base + id] = (uint32_t)edges->len;
+			if (!scan) {
+				id++;
+				continue;
+			}
+			uint64_t addr = s->base + (uint64_t)slot * s->elemsize;
+			const uint64_t *bits;
+			uint64_t nw;
+			rt_type_idx t;
+			uint8_t by;
+			rt_ptrmap_object(pm, s, addr, &bits, &nw, &t, &by, &err);
+			if (err)
+				return err;
+			if (t) {
+				h->obj_type[id] = t;
+				h->obj_typed_by[id] = by;
+			}
+			const uint8_t *view = nw ? ga_mem_view(mem, addr, nw * 8) : NULL;
+			uint32_t last = RT_NO_OBJ;
+			for (uint64_t wi = 0; wi < (nw + 63) / 64; wi++) {
+				for (uint64_t m = bits[wi]; m; m &= m - 1) {
+					uint64_t w = wi * 64 + (uint64_t)__builtin_ctzll(m), v;
+					if (view)
+						memcpy(&v, view + 8 * w, 8);
+					else if (!ga_mem_u64(mem, addr + 8 * w, &v))
+						continue;
+					rt_obj_id to = find(b, v);
+					if (to == RT_NO_OBJ || to == id || to == last)
+						continue;
+					last = to;
+					if (edges->len >= MAX_EDGES)
+						return ga_error_create(GA_ERR_UNSUPPORTED, "more than %u edges", MAX_EDGES);
+					if (ga_vec_push(edges, base + to))
+						return &ga_error_nomem;
+				}
+			}
+			id++;
+		}
+	}
+	return NULL;
+}
+
+static void set_mark(struct ga_graph *g, uint32_t n)
+{
+	g->mark[n / 64] |= 1ull << (n % 64);
+}
+
+/* Marks from the given start nodes; queue has room for every node. */
+static void mark_from(struct ga_graph *g, uint32_t *queue, uint32_t tail)
+{
+	uint32_t head = 0;
+	while (head < tail) {
+		uint32_t v = queue[head++];
+		for (uint32_t e = g->fwd_off[v]; e < g->fwd_off[v + 1]; e++) {
+			uint32_t w = g->fwd[e];
+			if (!graph_marked(g, w)) {
+				set_mark(g, w);
+				queue[tail++] = w;
+			}
+		}
+	}
+}
+
+/* Strong roots first; then each weak root keeps its targets only if the
+ * strong marking did not reach them, and the edges it loses are removed. */
+static struct ga_error *mark(struct ga_graph *g)
+{
+	uint32_t n = g->nnodes;
+	g->mark = calloc(((size_t)n + 63) / 64, 8);
+	uint32_t *queue = malloc((size_t)n * 4 + 4);
+	if (!g->mark || !queue) {
+		free(queue);
+		return &ga_error_nomem;
+	}
+	set_mark(g, 0);
+	uint32_t tail = 0;
+	for (uint32_t r = 1; r <= g->nroots; r++) {
+		if (g->roots.v[r - 1].flags & GRAPH_ROOT_WEAK)
+			continue;
+		set_mark(g, r);
+		queue[tail++] = r;
+	}
+	mark_from(g, queue, tail);
+	bool dropped = false;
+	for (uint32_t r = 1; r <= g->nroots; r++) {
+		if (!(g->roots.v[r - 1].flags & GRAPH_ROOT_WEAK))
+			continue;
+		tail = 0;
+		for (uint32_t e = g->fwd_off[r]; e < g->fwd_off[r + 1]; e++) {
+			uint32_t w = g->fwd[e];
+			if (graph_marked(g, w)) {
+				g->fwd[e] = GRAPH_NONE;
+				dropped = true;
+			} else {
+				set_mark(g, w);
+				queue[tail++] = w;
+			}
+		}
+		set_mark(g, r);
+		mark_from(g, queue, tail);
+	}
+	free(queue);
+	if (dropped) {
+		/* compact: only root edge lists hold GRAPH_NONE */
+		uint32_t out = 0;
+		for (uint32_t v = 0; v < n; v++) {
+			uint32_t s = g->fwd_off[v], e = g->fwd_off[v + 1];
+			g->fwd_off[v] = out;
+			for (uint32_t i = s; i < e; i++)
+				if (g->fwd[i] != GRAPH_NONE)
+					g->fwd[out++] = g->fwd[i];
+		}
+		g->fwd_off[n] = out;
+	}
+	return NULL;
+}
+
+static struct ga_error *reverse(struct ga_graph *g)
+{
+	uint32_t n = g->nnodes, ne = g->fwd_off[n];
+	g->rev_off = calloc((size_t)n + 1, 4);
+	g->rev = malloc((size_t)ne * 4 + 4);
+	if (!g->rev_off || !g->rev)
+		return &ga_error_nomem;
+	for (uint32_t e = 0; e < ne; e++)
+		g->rev_off[g->fwd[e] + 1]++;
+	for (uint32_t v = 0; v < n; v++)
+		g->rev_off[v + 1] += g->rev_off[v];
+	uint32_t *pos = malloc((size_t)n * 4 + 4);
+	if (!pos)
+		return &ga_error_nomem;
+	memcpy(pos, g->rev_off, (size_t)n * 4);
+	for (uint32_t v = 0; v < n; v++)
+		for (uint32_t e = g->fwd_off[v]; e < g->fwd_off[v + 1]; e++)
+			g->rev[pos[g->fwd[e]]++] = v;
+	free(pos);
+	return NULL;
+}
+
+struct ga_error *graph_build(struct ga_graph *g, struct rt_heap *h, struct rt_types *types,
+			     struct rt_ptrmap *pm, const struct rt_specials *sp,
+			     const struct graph_stack_src *stk)
+{
+	memset(g, 0, sizeof(*g));
+	g->heap = h;
+	g->types = types;
+	ga_sb_init(&g->names);
+	ga_sb_appendn(&g->names, "", 1);
+	double t0 = now();
+	struct builder b = {.g = g, .h = h, .rt = h->rt, .heap_lo = UINT64_MAX};
+	for (size_t i = 0; i < h->arenas.len; i++) {
+		uint64_t lo = h->arenas.v[i].base, hi = lo + h->arena_bytes;
+		b.heap_lo = lo < b.heap_lo ? lo : b.heap_lo;
+		b.heap_hi = hi > b.heap_hi ? hi : b.heap_hi;
+	}
+	globals(&b);
+	if (!b.err && stk)
+		stacks(&b, stk);
+	if (!b.err && sp)
+		specials(&b, sp, types);
+	if (!b.err)
+		tiny_blocks(&b);
+	struct ga_error *err = b.err;
+	if (!err && g->names.oom)
+		err = &ga_error_nomem;
+	struct edge_vec edges = {0};
+	if (err)
+		goto out;
+	g->nroots = (uint32_t)g->roots.len;
+	if ((uint64_t)g->nroots + h->nobjs + 1 >= GRAPH_NONE) {
+		err = ga_error_create(GA_ERR_UNSUPPORTED, "too many graph nodes");
+		goto out;
+	}
+	g->nnodes = g->nroots + h->nobjs + 1;
+	g->fwd_off = malloc(((size_t)g->nnodes + 1) * 4);
+	if (!g->fwd_off || ga_vec_reserve(&edges, g->nroots + b.redges.len + h->nobjs)) {
+		err = &ga_error_nomem;
+		goto out;
+	}
+	g->fwd_off[0] = 0;
+	for (uint32_t r = 1; r <= g->nroots; r++)
+		edges.v[edges.len++] = r;
+	for (uint32_t r = 0; r < g->nroots; r++) {
+		g->fwd_off[r + 1] = (uint32_t)edges.len;
+		uint32_t s = b.roff.v[r], e = r + 1 < b.roff.len ? b.roff.v[r + 1] : (uint32_t)b.redges.len;
+		for (uint32_t i = s; i < e; i++)
+			edges.v[edges.len++] = b.redges.v[i] + g->nroots + 1;
+	}
+	ga_vec_free(&b.redges);
+	ga_vec_free(&b.roff);
+	if ((err = object_edges(g, &b, pm, &edges)))
+		goto out;
+	g->fwd_off[g->nnodes] = (uint32_t)edges.len;
+	g->fwd = edges.v;
+	edges.v = NULL;
+	g->t_edges = now() - t0;
+	t0 = now();
+	if ((err = mark(g)) || (err = reverse(g)))
+		goto out;
+	g->st.edges = g->fwd_off[g->nnodes];
+	g->st.ptrmap_failures = pm->failures;
+	for (size_t si = 0; si < h->spans.len; si++) {
+		const struct rt_hspan *s = &h->spans.v[si];
+		for (uint32_t k = 0; k < s->nobjs; k++) {
+			rt_obj_id id = s->first_id + k;
+			if (graph_marked(g, graph_obj_node(g, id))) {
+				g->st.live_objects++;
+				g->st.live_bytes += s->elemsize;
+			} else {
+				g->st.garbage_objects++;
+				g->st.garbage_bytes += s->elemsize;
+			}
+			if (h->obj_typed_by[id])
+				g->st.typed_objects++;
+		}
+	}
+	g->t_mark = now() - t0;
+out:
+	ga_vec_free(&b.redges);
+	ga_vec_free(&b.roff);
+	ga_vec_free(&edges);
+	return err;
+}
+
+void graph_free(struct ga_graph *g)
+{
+	ga_vec_free(&g->roots);
+	ga_sb_free(&g->names);
+	free(g->fwd_off);
+	free(g->fwd);
+	free(g->rev_off);
+	free(g->rev);
+	free(g->mark);
+	free(g->idom);
+	free(g->retained);
+	free(g->dom_off);
+	free(g->dom_kids);
+	memset(g, 0, sizeof(*g));
+}
