@@ -1,0 +1,3 @@
+module goautopsy.corpus/bench_goroutines
+
+go 1.19

@@ -1,0 +1,3 @@
+module goautopsy.corpus/bench_heap
+
+go 1.19

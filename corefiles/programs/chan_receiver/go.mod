@@ -1,0 +1,3 @@
+module goautopsy.corpus/chan_receiver
+
+go 1.19

@@ -1,0 +1,3 @@
+module goautopsy.corpus/chan_senders
+
+go 1.19

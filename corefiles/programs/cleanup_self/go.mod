@@ -1,0 +1,3 @@
+module goautopsy.corpus/cleanup_self
+
+go 1.19

@@ -1,0 +1,3 @@
+module goautopsy.corpus/control_cache
+
+go 1.19

@@ -1,0 +1,3 @@
+module goautopsy.corpus/control_copied
+
+go 1.19

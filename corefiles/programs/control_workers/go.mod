@@ -1,0 +1,3 @@
+module goautopsy.corpus/control_workers
+
+go 1.19

@@ -1,0 +1,3 @@
+module goautopsy.corpus/finalizer_backlog
+
+go 1.19

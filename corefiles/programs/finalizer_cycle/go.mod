@@ -1,0 +1,3 @@
+module goautopsy.corpus/finalizer_cycle
+
+go 1.19

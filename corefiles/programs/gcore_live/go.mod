@@ -1,0 +1,3 @@
+module goautopsy.corpus/gcore_live
+
+go 1.19

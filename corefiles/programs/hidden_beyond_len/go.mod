@@ -1,0 +1,3 @@
+module goautopsy.corpus/hidden_beyond_len
+
+go 1.19

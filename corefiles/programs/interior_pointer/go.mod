@@ -1,0 +1,3 @@
+module goautopsy.corpus/interior_pointer
+
+go 1.19

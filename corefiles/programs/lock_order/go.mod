@@ -1,0 +1,3 @@
+module goautopsy.corpus/lock_order
+
+go 1.19

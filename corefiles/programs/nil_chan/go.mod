@@ -1,0 +1,3 @@
+module goautopsy.corpus/nil_chan
+
+go 1.19

@@ -1,0 +1,3 @@
+module goautopsy.corpus/select_empty
+
+go 1.19

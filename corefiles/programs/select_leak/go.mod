@@ -1,0 +1,3 @@
+module goautopsy.corpus/select_leak
+
+go 1.19

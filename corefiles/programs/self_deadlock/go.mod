@@ -1,0 +1,3 @@
+module goautopsy.corpus/self_deadlock
+
+go 1.19

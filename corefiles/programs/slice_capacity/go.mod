@@ -1,0 +1,3 @@
+module goautopsy.corpus/slice_capacity
+
+go 1.19

@@ -1,0 +1,3 @@
+module goautopsy.corpus/subslice
+
+go 1.19

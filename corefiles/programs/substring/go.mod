@@ -1,0 +1,3 @@
+module goautopsy.corpus/substring
+
+go 1.19

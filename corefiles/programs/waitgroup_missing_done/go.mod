@@ -1,0 +1,3 @@
+module goautopsy.corpus/waitgroup_missing_done
+
+go 1.19
