@@ -131,6 +131,26 @@ static struct ga_error *build(struct ga_session *s, struct ga_heap_state *hs)
 	st->manual_spans = hs->heap.manual_spans;
 	st->spans = hs->heap.spans.len;
 	st->runtime_alloc_count = hs->heap.runtime_alloc_count;
+	ga_type_id mt;
+	uint64_t ms = rt_global(s->rt, "runtime.memstats", &mt);
+	struct rt_field ngc = rt_field_of(s->rt, mt, "numgc");
+	if (ms && ngc.ok)
+		rt_read_field(s->rt, ms, &ngc, &st->num_gc);
+	st->fresh_objects = hs->heap.fresh_objects;
+	st->fresh_bytes = hs->heap.fresh_bytes;
+	for (size_t si = 0; si < hs->heap.spans.len; si++) {
+		const struct rt_hspan *sp = &hs->heap.spans.v[si];
+		int64_t slot = -1;
+		rt_obj_id id = sp->first_id;
+		while (rt_heap_next_slot(&hs->heap, sp, &slot)) {
+			if ((hs->heap.freshw[sp->bitw + (uint64_t)slot / 64] >> (slot % 64) & 1) &&
+			    graph_marked(&hs->g, graph_obj_node(&hs->g, id))) {
+				st->fresh_live_objects++;
+				st->fresh_live_bytes += sp->elemsize;
+			}
+			id++;
+		}
+	}
 	st->roots = hs->g.nroots;
 	st->edges = gst->edges;
 	st->typed_objects = gst->typed_objects;
@@ -205,6 +225,7 @@ bool ga_heap_object(struct ga_session *s, ga_obj id, struct ga_object *o)
 	o->live = graph_marked(&hs->g, graph_obj_node(&hs->g, id));
 	o->noscan = sp->flags & RT_HSPAN_NOSCAN;
 	o->tiny = sp->flags & RT_HSPAN_TINY;
+	o->fresh = rt_heap_fresh(&hs->heap, id);
 	return true;
 }
 
@@ -492,8 +513,32 @@ struct ga_error *ga_heap_histogram(struct ga_session *s, const struct ga_histo_r
 	return NULL;
 }
 
-struct ga_error *ga_heap_paths(struct ga_session *s, ga_node target, size_t max_nodes,
-			       struct ga_heap_paths *out)
+struct ga_error *ga_heap_roots_named(struct ga_session *s, const char *name, ga_node **out,
+				     size_t *n)
+{
+	struct ga_heap_state *hs = NULL;
+	struct ga_error *err = state(s, &hs);
+	*out = NULL;
+	*n = 0;
+	if (err)
+		return err;
+	size_t len = strlen(name);
+	GA_VEC(ga_node) v = {0};
+	for (uint32_t r = 0; r < hs->g.nroots; r++) {
+		const char *rn = graph_root_name(&hs->g, r);
+		if ((!strcmp(rn, name) || (!strncmp(rn, name, len) && rn[len] == ' ')) &&
+		    ga_vec_push(&v, r + 1)) {
+			ga_vec_free(&v);
+			return &ga_error_nomem;
+		}
+	}
+	*out = v.v;
+	*n = v.len;
+	return NULL;
+}
+
+struct ga_error *ga_heap_paths(struct ga_session *s, const ga_node *sources, size_t nsources,
+			       ga_node target, size_t max_nodes, struct ga_heap_paths *out)
 {
 	memset(out, 0, sizeof(*out));
 	struct ga_heap_state *hs = NULL;
@@ -504,8 +549,11 @@ struct ga_error *ga_heap_paths(struct ga_session *s, ga_node target, size_t max_
 	if (target >= g->nnodes)
 		return ga_error_create(GA_ERR_NOT_FOUND, "no such node");
 	uint32_t *dist;
-	if ((err = graph_bfs(g, &dist)))
+	uint32_t all = 0;
+	if ((err = graph_bfs(g, nsources ? sources : &all, nsources ? nsources : 1, &dist)))
 		return err;
+	/* from all roots: distances count from the roots, not the super-root */
+	uint32_t base = nsources ? 0 : 1;
 	if (dist[target] == GRAPH_NONE) {
 		free(dist);
 		return NULL; /* unreachable: no path */
@@ -523,8 +571,8 @@ struct ga_error *ga_heap_paths(struct ga_session *s, ga_node target, size_t max_
 	}
 	for (size_t i = 0; i < nodes.len; i++) {
 		uint32_t v = nodes.v[i];
-		if (dist[v] <= 1)
-			continue; /* a root */
+		if (dist[v] <= base)
+			continue; /* a source */
 		for (uint32_t e = g->rev_off[v]; e < g->rev_off[v + 1]; e++) {
 			uint32_t p = g->rev[e];
 			if (dist[p] != dist[v] - 1)
@@ -560,12 +608,12 @@ struct ga_error *ga_heap_paths(struct ga_session *s, ga_node target, size_t max_
 	ga_hash_free(&seen);
 	ga_hash_init(&seen);
 	for (size_t i = 0; i < nodes.len; i++) {
-		out->dist[i] = dist[nodes.v[i]];
+		out->dist[i] = dist[nodes.v[i]] - base;
 		if (ga_hash_put(&seen, (uint64_t)nodes.v[i] + 1, i)) {
 			err = &ga_error_nomem;
 			goto out;
 		}
-		if (dist[nodes.v[i]] == 1)
+		if (dist[nodes.v[i]] == base)
 			npaths[i] = 1;
 	}
 	for (size_t i = 0; i < nodes.len; i++) {

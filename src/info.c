@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "goautopsy/heap.h"
+#include "rt/pclntab.h"
 #include "session.h"
 
 #define MAX_MS 100000
@@ -117,8 +118,15 @@ struct ga_error *ga_session_info(struct ga_session *s, const struct ga_info **ou
 	struct ga_error *err = ga_session_goroutines(s, &gs, &ngs);
 	if (err)
 		return err;
-	int64_t gwaiting = 4;
+	int64_t gwaiting = 4, gleaked = -1;
 	rt_const(rt, "runtime._Gwaiting", &gwaiting);
+	rt_const(rt, "runtime._Gleaked", &gleaked);
+	/* start functions are named like the runtime names them: from the pclntab */
+	struct rt_pcln *pcln;
+	err = ga_session_pcln(s, &pcln);
+	if (err && err->code == GA_ERR_NOMEM)
+		return err;
+	ga_error_destroy(err);
 	for (size_t i = 0; i < ngs; i++) {
 		const struct rt_g *g = &gs[i];
 		if (!g->readable) {
@@ -128,12 +136,15 @@ struct ga_error *ga_session_info(struct ga_session *s, const struct ga_info **ou
 		if (rt_g_is_dead(rt, g))
 			continue;
 		in->goroutines++;
-		const char *start = ga_dwarf_die_name(s->dw, ga_dwarf_func_at(s->dw, g->startpc - s->bias));
-		if (!rt_g_is_system(rt, g, start))
+		struct rt_func sf;
+		const char *start = pcln && rt_pcln_find(pcln, g->startpc, &sf)
+					    ? rt_pcln_name(pcln, &sf)
+					    : ga_dwarf_die_name(s->dw, ga_dwarf_func_at(s->dw, g->startpc - s->bias));
+		if (!rt_g_counted_as_system(start))
 			in->user_goroutines++;
 		if (count_add(s, &s->by_status, rt_gstatus_name(rt, g->status)))
 			return &ga_error_nomem;
-		if (g->status == gwaiting) {
+		if (g->status == gwaiting || g->status == gleaked) {
 			const char *r = rt_waitreason(rt, g->waitreason);
 			if (count_add(s, &s->by_reason, *r ? r : "?"))
 				return &ga_error_nomem;

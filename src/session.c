@@ -211,6 +211,7 @@ void ga_session_close(struct ga_session *s)
 		return;
 	ga_session_heap_free(s);
 	free(s->heap_mark_error);
+	ga_session_goroutines_free(s);
 	rt_close(s->rt);
 	ga_dwarf_close(s->dw);
 	ga_mem_free(&s->mem);

@@ -12,6 +12,11 @@
 #include "rt/rt.h"
 #include "rt/span.h"
 
+struct rt_pcln;
+struct rt_unwinder;
+struct rt_chans;
+struct rt_blocked_ctx;
+struct ga_gr_state;
 struct ga_heap_state;
 
 struct ga_session {
@@ -43,6 +48,13 @@ struct ga_session {
 	size_t map_nspans;
 	uint64_t map_page_size;
 	bool map_spans_done;
+	/* goroutines (src/goroutines.c) */
+	struct rt_pcln *pcln;
+	struct ga_error *pcln_err;
+	struct rt_unwinder *unwinder;
+	struct rt_chans *chans;
+	struct rt_blocked_ctx *blocked;
+	struct ga_gr_state *gr;
 	/* heap objects, roots, object graph (src/heap.c) */
 	struct ga_heap_state *heap;
 	char *heap_mark_error;
@@ -50,6 +62,13 @@ struct ga_session {
 
 struct ga_error *ga_session_goroutines(struct ga_session *s, struct rt_g **gs, size_t *n);
 struct ga_error *ga_session_spans(struct ga_session *s, struct rt_span **spans, size_t *n);
+/* Lazily opened function table, unwinder, channel layouts, blocked-on
+ * context (src/goroutines.c); freed by ga_session_goroutines_free. */
+struct ga_error *ga_session_pcln(struct ga_session *s, struct rt_pcln **out);
+struct ga_error *ga_session_unwinder(struct ga_session *s, struct rt_unwinder **out);
+struct ga_error *ga_session_chans(struct ga_session *s, struct rt_chans **out);
+struct ga_error *ga_session_blocked(struct ga_session *s, struct rt_blocked_ctx **out);
+void ga_session_goroutines_free(struct ga_session *s);
 void ga_session_heap_free(struct ga_session *s);
 
 #endif

@@ -35,6 +35,10 @@ struct ga_heap_stats {
 	uint64_t manual_span_bytes, manual_spans; /* stacks and other manual spans */
 	uint64_t spans;                          /* in-use spans holding objects */
 	uint64_t runtime_alloc_count;            /* mspan.allocCount summed */
+	/* allocated since their span was last swept: after the last GC */
+	uint64_t fresh_objects, fresh_bytes;
+	uint64_t fresh_live_objects, fresh_live_bytes;
+	uint64_t num_gc;                         /* runtime.memstats.numgc: completed cycles */
 	uint64_t roots, edges;
 	uint64_t typed_objects;                  /* objects with a type (any provenance) */
 	uint64_t goroutines_precise, goroutines_conservative;
@@ -67,6 +71,7 @@ struct ga_object {
 	bool live;
 	bool noscan;          /* the span holds no pointers */
 	bool tiny;            /* a tiny-allocator block (several small allocations) */
+	bool fresh;           /* allocated after its span was last swept (after the last GC) */
 };
 
 size_t ga_heap_nobjects(struct ga_session *s); /* after ga_heap_stats */
@@ -142,19 +147,24 @@ struct ga_histo_row {
 struct ga_error *ga_heap_histogram(struct ga_session *s, const struct ga_histo_row **rows,
 				   size_t *n);
 
-/* Shortest paths from the roots to a node: the union of all of them, as
- * the list of nodes on some shortest path (dist ascending) and the edges
- * between them. */
+/* Shortest paths to a node from the given sources (nsources 0: from all
+ * roots): the union of all of them, as the nodes on some shortest path
+ * (distance ascending, the sources at 0) and the edges between them. */
 struct ga_heap_paths {
 	ga_node *nodes;   /* nnodes entries; nodes[0] is a root */
-	uint32_t *dist;   /* distance from the super-root of each */
+	uint32_t *dist;   /* distance from the sources of each */
 	size_t nnodes;
 	ga_node (*edges)[2]; /* from, to */
 	size_t nedges;
 	size_t npaths;    /* number of distinct shortest paths (saturates at SIZE_MAX) */
 };
-struct ga_error *ga_heap_paths(struct ga_session *s, ga_node target, size_t max_nodes,
-			       struct ga_heap_paths *out);
+struct ga_error *ga_heap_paths(struct ga_session *s, const ga_node *sources, size_t nsources,
+			       ga_node target, size_t max_nodes, struct ga_heap_paths *out);
+/* Roots named name, or whose name starts with name and a space
+ * ("goroutine 17" selects that goroutine's stack and frame roots). The
+ * caller frees *out. */
+struct ga_error *ga_heap_roots_named(struct ga_session *s, const char *name, ga_node **out,
+				     size_t *n);
 void ga_heap_paths_free(struct ga_heap_paths *p);
 
 /* Reads len bytes of an object (copies into buf); false if not in core. */

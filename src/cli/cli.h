@@ -15,9 +15,16 @@ struct cli_opts {
 	bool allow_truncated;
 	bool no_exe_check;
 	const char *type;      /* --type: Go type of the value at an address */
+	/* goroutines: --all, --state, --reason, --func, --blocked-on, --user */
+	bool all;
+	const char *state, *reason, *func, *blocked_on;
+	bool user_only;
 	/* heap commands: --depth (top), --limit (rows) */
 	int depth;
 	long limit;
+	const char *from;      /* path --from ROOT */
+	/* report: --min-waste, --min-ratio, --fail-on */
+	const char *min_waste, *min_ratio, *fail_on;
 	/* command-specific arguments after the core */
 	int argc;
 	char **argv;
@@ -32,6 +39,9 @@ int cmd_histogram(struct cli_opts *o);
 int cmd_top(struct cli_opts *o);
 int cmd_path(struct cli_opts *o);
 int cmd_object(struct cli_opts *o);
+int cmd_goroutines(struct cli_opts *o);
+int cmd_goroutine(struct cli_opts *o);
 int cmd_map(struct cli_opts *o);
+int cmd_report(struct cli_opts *o);
 
 #endif

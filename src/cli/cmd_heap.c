@@ -6,7 +6,7 @@
 
 static struct out_heap_opts heap_opts(const struct cli_opts *o)
 {
-	struct out_heap_opts ho = {o->json, o->limit > 0 ? (size_t)o->limit : 0, o->depth};
+	struct out_heap_opts ho = {o->json, o->limit > 0 ? (size_t)o->limit : 0, o->depth, o->from};
 	return ho;
 }
 

@@ -18,7 +18,10 @@ static const struct command commands[] = {
 	{"top", "CORE", "largest retainers, roots and objects, by retained size (--depth N)", cmd_top},
 	{"path", "CORE ADDR", "all shortest paths from the roots to the object at ADDR", cmd_path},
 	{"object", "CORE ADDR", "one heap object: type, size, fields, pointees, who points to it", cmd_object},
+	{"goroutines", "CORE", "goroutines grouped by stack and state (--all: each, as the runtime prints them)", cmd_goroutines},
+	{"goroutine", "CORE ID", "one goroutine whole: state, wait, creator, stack, what it is blocked on", cmd_goroutine},
 	{"map", "CORE GLOBAL|ADDR", "a map's entries, capacity and storage (ADDR needs --type)", cmd_map},
+	{"report", "CORE", "leaks found, ranked by waste: findings with holder and fix (--fail-on for pipelines)", cmd_report},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -37,8 +40,19 @@ static void usage(FILE *f)
 		   "  --allow-truncated  read what a truncated core still holds\n"
 		   "  --no-exe-check     do not compare the executable with the core\n"
 		   "  --type TYPE        Go type of the value at an address, e.g. 'map[int]string'\n"
+		   "  --all              goroutines: list each goroutine instead of groups\n"
+		   "  --state S          goroutines: only status S (running, runnable, syscall, waiting, ...)\n"
+		   "  --reason R         goroutines: only wait reasons containing R\n"
+		   "  --func F           goroutines: only stacks with a function containing F\n"
+		   "  --blocked-on K     goroutines: only those blocked on K (chan_receive, mutex, ...)\n"
+		   "  --user             goroutines: leave out the runtime's own goroutines\n"
 		   "  --depth N          top: expand each retainer N levels down the dominator tree\n"
 		   "  --limit N          histogram, top: at most N rows (default 30)\n"
+		   "  --from ROOT        path: only paths from this root (\"main.cache\", \"goroutine 17\")\n"
+		   "  --min-waste SIZE   report: smallest waste reported (default 1M)\n"
+		   "  --min-ratio R      report: smallest waste / pinned size reported (default 0.75)\n"
+		   "  --fail-on SPEC     report: exit 3 when a finding matches KIND, SEVERITY, any or waste>SIZE\n"
+		   "                     (comma-separated); --all also lists suppressed candidates\n"
 		   "  -h, --help         this help\n");
 }
 
@@ -87,8 +101,18 @@ int main(int argc, char **argv)
 		{"allow-truncated", no_argument, NULL, 'T'},
 		{"no-exe-check", no_argument, NULL, 'N'},
 		{"type", required_argument, NULL, 'y'},
+		{"all", no_argument, NULL, 'A'},
+		{"state", required_argument, NULL, 'S'},
+		{"reason", required_argument, NULL, 'R'},
+		{"func", required_argument, NULL, 'F'},
+		{"blocked-on", required_argument, NULL, 'B'},
+		{"user", no_argument, NULL, 'U'},
 		{"depth", required_argument, NULL, 'D'},
 		{"limit", required_argument, NULL, 'L'},
+		{"from", required_argument, NULL, 'f'},
+		{"min-waste", required_argument, NULL, 'W'},
+		{"min-ratio", required_argument, NULL, 'Q'},
+		{"fail-on", required_argument, NULL, 'X'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -110,8 +134,18 @@ int main(int argc, char **argv)
 		case 'T': o.allow_truncated = true; break;
 		case 'N': o.no_exe_check = true; break;
 		case 'y': o.type = optarg; break;
+		case 'A': o.all = true; break;
+		case 'S': o.state = optarg; break;
+		case 'R': o.reason = optarg; break;
+		case 'F': o.func = optarg; break;
+		case 'B': o.blocked_on = optarg; break;
+		case 'U': o.user_only = true; break;
 		case 'D': o.depth = atoi(optarg); break;
 		case 'L': o.limit = atol(optarg); break;
+		case 'f': o.from = optarg; break;
+		case 'W': o.min_waste = optarg; break;
+		case 'Q': o.min_ratio = optarg; break;
+		case 'X': o.fail_on = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case ':':
 			fprintf(stderr, "goautopsy: option %s needs a value\n", argv[optind - 1]);

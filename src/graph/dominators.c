@@ -261,7 +261,8 @@ struct ga_error *graph_dom_children(struct ga_graph *g)
 	return NULL;
 }
 
-struct ga_error *graph_bfs(const struct ga_graph *g, uint32_t **dist_out)
+struct ga_error *graph_bfs(const struct ga_graph *g, const uint32_t *src, size_t nsrc,
+			   uint32_t **dist_out)
 {
 	uint32_t n = g->nnodes;
 	uint32_t *dist = malloc((size_t)n * 4);
@@ -272,8 +273,11 @@ struct ga_error *graph_bfs(const struct ga_graph *g, uint32_t **dist_out)
 	}
 	memset(dist, 0xff, (size_t)n * 4);
 	uint32_t head = 0, tail = 0;
-	dist[0] = 0;
-	queue[tail++] = 0;
+	for (size_t i = 0; i < nsrc; i++)
+		if (src[i] < n && dist[src[i]] == GRAPH_NONE) {
+			dist[src[i]] = 0;
+			queue[tail++] = src[i];
+		}
 	while (head < tail) {
 		uint32_t v = queue[head++];
 		for (uint32_t e = g->fwd_off[v]; e < g->fwd_off[v + 1]; e++) {

@@ -114,9 +114,10 @@ struct ga_error *graph_dominators(struct ga_graph *g);
 /* Children lists of the dominator tree (g->dom_off/dom_kids). */
 struct ga_error *graph_dom_children(struct ga_graph *g);
 
-/* Distances from the super-root (BFS), GRAPH_NONE when unreachable. The
- * caller frees *dist. */
-struct ga_error *graph_bfs(const struct ga_graph *g, uint32_t **dist);
+/* Distances (BFS) from the given nodes (all at 0), GRAPH_NONE when
+ * unreachable. The caller frees *dist. */
+struct ga_error *graph_bfs(const struct ga_graph *g, const uint32_t *src, size_t nsrc,
+			   uint32_t **dist);
 
 /* Reference algorithm for tests: immediate dominators of a small graph by
  * iterating dominator sets; idom[0] = 0, unreachable GRAPH_NONE. */

@@ -47,6 +47,8 @@ static json_t *obj_json(struct ga_session *s, const struct ga_object *o)
 	json_object_set_new(j, "live", json_boolean(o->live));
 	if (o->tiny)
 		json_object_set_new(j, "tiny", json_true());
+	if (o->fresh)
+		json_object_set_new(j, "allocated_since_gc", json_true());
 	return j;
 }
 
@@ -114,6 +116,13 @@ static void totals_json(json_t *j, const struct ga_heap_stats *st)
 	json_object_set_new(j, "garbage_objects", json_integer((json_int_t)st->garbage_objects));
 	json_object_set_new(j, "inuse_span_bytes", json_integer((json_int_t)st->inuse_span_bytes));
 	json_object_set_new(j, "typed_objects", json_integer((json_int_t)st->typed_objects));
+	json_object_set_new(j, "alloc_bytes", json_integer((json_int_t)st->alloc_bytes));
+	json_object_set_new(j, "alloc_objects", json_integer((json_int_t)st->alloc_objects));
+	json_object_set_new(j, "num_gc", json_integer((json_int_t)st->num_gc));
+	json_object_set_new(j, "fresh_objects", json_integer((json_int_t)st->fresh_objects));
+	json_object_set_new(j, "fresh_bytes", json_integer((json_int_t)st->fresh_bytes));
+	json_object_set_new(j, "fresh_live_objects", json_integer((json_int_t)st->fresh_live_objects));
+	json_object_set_new(j, "fresh_live_bytes", json_integer((json_int_t)st->fresh_live_bytes));
 	json_object_set_new(j, "roots", json_integer((json_int_t)st->roots));
 	json_object_set_new(j, "edges", json_integer((json_int_t)st->edges));
 	json_object_set_new(j, "goroutines_conservative", json_integer((json_int_t)st->goroutines_conservative));
@@ -338,8 +347,18 @@ struct ga_error *out_path(FILE *f, struct ga_session *s, uint64_t addr, const st
 	if (err)
 		return err;
 	ga_node target = ga_heap_node_of_obj(s, id);
+	ga_node *src = NULL;
+	size_t nsrc = 0;
+	if (o->from) {
+		if ((err = ga_heap_roots_named(s, o->from, &src, &nsrc)))
+			return err;
+		if (!nsrc)
+			return ga_error_create(GA_ERR_NOT_FOUND, "no root named \"%s\"", o->from);
+	}
 	struct ga_heap_paths p;
-	if ((err = ga_heap_paths(s, target, o->limit ? o->limit : 1000, &p)))
+	err = ga_heap_paths(s, src, nsrc, target, o->limit ? o->limit : 1000, &p);
+	free(src);
+	if (err)
 		return err;
 	struct ga_object ob;
 	ga_heap_object(s, id, &ob);
@@ -349,11 +368,12 @@ struct ga_error *out_path(FILE *f, struct ga_session *s, uint64_t addr, const st
 		json_object_set_new(j, "target", obj_json(s, &ob));
 		json_object_set_new(j, "reachable", json_boolean(p.nnodes > 0));
 		json_object_set_new(j, "paths", json_integer((json_int_t)p.npaths));
-		json_object_set_new(j, "length", json_integer(p.nnodes ? (json_int_t)p.dist[p.nnodes - 1] - 1 : 0));
+		json_object_set_new(j, "length", json_integer(p.nnodes ? (json_int_t)p.dist[p.nnodes - 1] : 0));
+		json_object_set_new(j, "from", o->from ? json_string(o->from) : json_null());
 		json_t *nodes = json_array(), *edges = json_array();
 		for (size_t i = 0; i < p.nnodes; i++) {
 			json_t *e = node_json(s, p.nodes[i]);
-			json_object_set_new(e, "distance", json_integer((json_int_t)p.dist[i] - 1));
+			json_object_set_new(e, "distance", json_integer((json_int_t)p.dist[i]));
 			json_array_append_new(nodes, e);
 		}
 		for (size_t i = 0; i < p.nedges; i++) {
@@ -381,15 +401,16 @@ struct ga_error *out_path(FILE *f, struct ga_session *s, uint64_t addr, const st
 	}
 	fprintf(f, "%s\n", node_text(s, target, buf, sizeof(buf)));
 	if (!p.nnodes) {
-		fprintf(f, "  unreachable: garbage awaiting sweep\n");
+		fprintf(f, o->from ? "  not reachable from %s\n" : "  unreachable: garbage awaiting sweep\n",
+			o->from);
 		ga_heap_paths_free(&p);
 		return NULL;
 	}
-	fprintf(f, "  %zu shortest path%s of %u step%s from the roots\n", p.npaths, p.npaths == 1 ? "" : "s",
-		p.dist[p.nnodes - 1] - 1, p.dist[p.nnodes - 1] == 2 ? "" : "s");
+	fprintf(f, "  %zu shortest path%s of %u step%s from %s\n", p.npaths, p.npaths == 1 ? "" : "s",
+		p.dist[p.nnodes - 1], p.dist[p.nnodes - 1] == 1 ? "" : "s", o->from ? o->from : "the roots");
 	/* print level by level: each node with the nodes it is reached from */
 	for (size_t i = 0; i < p.nnodes; i++) {
-		fprintf(f, "  %*s%s", 2 * (int)(p.dist[i] - 1), "", node_text(s, p.nodes[i], buf, sizeof(buf)));
+		fprintf(f, "  %*s%s", 2 * (int)p.dist[i], "", node_text(s, p.nodes[i], buf, sizeof(buf)));
 		int nf = 0;
 		for (size_t e = 0; e < p.nedges; e++) {
 			if (p.edges[e][1] != p.nodes[i])

@@ -12,6 +12,7 @@ struct out_heap_opts {
 	bool json;
 	size_t limit;  /* rows */
 	int depth;     /* top: dominator tree levels below each row */
+	const char *from; /* path: only from the roots of this name */
 };
 
 struct ga_error *out_histogram(FILE *f, struct ga_session *s, const struct out_heap_opts *o);

@@ -35,6 +35,7 @@ struct ga_error *rt_g_layout(struct ga_rt *rt, struct rt_g_layout *l)
 	F(defer_, "_defer");
 	F(panic_, "_panic");
 	F(labels, "labels");
+	F(lockedm, "lockedm");
 #undef F
 	struct ga_error *err;
 	if ((err = rt_need(&l->goid, "runtime.g", "goid")) ||
@@ -106,6 +107,7 @@ struct ga_error *rt_read_allgs(struct ga_rt *rt, struct rt_g **out, size_t *n_ou
 		g->defer_ = rd(buf, l.size, &l.defer_);
 		g->panic_ = rd(buf, l.size, &l.panic_);
 		g->labels = rd(buf, l.size, &l.labels);
+		g->lockedm = rd(buf, l.size, &l.lockedm);
 	}
 	free(buf);
 	*out = gs;
@@ -119,6 +121,14 @@ bool rt_g_is_dead(const struct ga_rt *rt, const struct rt_g *g)
 		return false;
 	/* _Gdeadextra (1.27): an extra M's g parked for cgo callbacks */
 	return (int64_t)g->status == rt->gdead || (int64_t)g->status == rt->gdeadextra;
+}
+
+bool rt_g_counted_as_system(const char *start_func)
+{
+	if (!start_func || strncmp(start_func, "runtime.", 8))
+		return false;
+	return strcmp(start_func, "runtime.main") && strcmp(start_func, "runtime.corostart") &&
+	       strcmp(start_func, "runtime.handleAsyncEvent");
 }
 
 bool rt_g_is_system(struct ga_rt *rt, const struct rt_g *g, const char *start_func)

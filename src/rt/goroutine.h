@@ -19,6 +19,7 @@ struct rt_g {
 	uint64_t waiting;     /* first sudog of g.waiting */
 	uint64_t defer_, panic_;
 	uint64_t labels;
+	uint64_t lockedm;     /* the M it is locked to (LockOSThread), or 0 */
 	bool readable;        /* false: the g itself could not be read */
 };
 
@@ -26,7 +27,7 @@ struct rt_g_layout {
 	uint64_t size;
 	struct rt_field goid, status, waitreason, waitsince, gopc, startpc, parent_goid,
 		stack_lo, stack_hi, sched_sp, sched_pc, sched_bp, sched_lr, sched_ctxt,
-		syscallsp, syscallpc, m, waiting, defer_, panic_, labels;
+		syscallsp, syscallpc, m, waiting, defer_, panic_, labels, lockedm;
 };
 
 struct ga_error *rt_g_layout(struct ga_rt *rt, struct rt_g_layout *l);
@@ -38,5 +39,9 @@ bool rt_g_is_dead(const struct ga_rt *rt, const struct rt_g *g);
  * runtime.main, and the finalizer/cleanup goroutines unless they are
  * running user code. start_func is the name of the function at startpc. */
 bool rt_g_is_system(struct ga_rt *rt, const struct rt_g *g, const char *start_func);
+/* What runtime.NumGoroutine leaves out (sched.ngsys): goroutines that were
+ * system goroutines when newproc1 created them. The finalizer and cleanup
+ * goroutines count as system even while they run user code. */
+bool rt_g_counted_as_system(const char *start_func);
 
 #endif

@@ -155,8 +155,10 @@ uint64_t rt_heap_size(const struct rt_heap *h, rt_obj_id id)
 	return id < h->nobjs ? h->spans.v[rt_heap_span_of(h, id)].elemsize : 0;
 }
 
-/* Allocation bits of one span: slot < freeindex or allocBits set. */
-static void span_alloc_bits(struct rt_heap *h, const struct rt_span *sp, uint64_t *w)
+/* Allocation bits of one span: slot < freeindex or allocBits set; fresh:
+ * below freeindex with allocBits clear. */
+static void span_alloc_bits(struct rt_heap *h, const struct rt_span *sp, uint64_t *w,
+			    uint64_t *fresh)
 {
 	uint64_t nw = ((uint64_t)sp->nelems + 63) / 64;
 	uint64_t nb = ((uint64_t)sp->nelems + 7) / 8;
@@ -169,12 +171,27 @@ static void span_alloc_bits(struct rt_heap *h, const struct rt_span *sp, uint64_
 		h->unreadable++;
 	}
 	uint64_t fi = sp->freeindex < sp->nelems ? sp->freeindex : sp->nelems;
-	for (uint64_t i = 0; i < fi / 64; i++)
+	for (uint64_t i = 0; i < fi / 64; i++) {
+		fresh[i] = ~w[i];
 		w[i] = ~0ull;
-	if (fi % 64)
-		w[fi / 64] |= (1ull << (fi % 64)) - 1;
+	}
+	if (fi % 64) {
+		uint64_t below = (1ull << (fi % 64)) - 1;
+		fresh[fi / 64] = ~w[fi / 64] & below;
+		w[fi / 64] |= below;
+	}
 	if (sp->nelems % 64)
 		w[nw - 1] &= (1ull << (sp->nelems % 64)) - 1;
+}
+
+bool rt_heap_fresh(const struct rt_heap *h, rt_obj_id id)
+{
+	uint64_t a = rt_heap_addr(h, id);
+	const struct rt_hspan *s = rt_heap_span_at(h, a);
+	if (!s)
+		return false;
+	uint64_t slot = (a - s->base) / s->elemsize;
+	return h->freshw[s->bitw + slot / 64] >> (slot % 64) & 1;
 }
 
 struct ga_error *rt_heap_build(struct ga_rt *rt, struct rt_heap *h)
@@ -227,16 +244,22 @@ struct ga_error *rt_heap_build(struct ga_rt *rt, struct rt_heap *h)
 			h->unreadable++;
 			continue;
 		}
+		/* A descriptor can be listed under stale pages of an earlier, bigger
+		 * span it described: decode each run once and take the span at the
+		 * page that is its base. */
+		uint64_t last = 0;
+		bool last_ok = false;
+		struct rt_span sp;
 		for (uint64_t pg = 0; pg < h->pages_per_arena; pg++) {
-			if (!pages[pg] || (pg && pages[pg] == pages[pg - 1]))
+			if (!pages[pg])
 				continue;
-			struct rt_span sp;
-			if (!rt_span_decode(rt, &sl, pages[pg], buf, &sp)) {
-				h->unreadable++;
-				continue;
+			if (pages[pg] != last) {
+				last = pages[pg];
+				last_ok = rt_span_decode(rt, &sl, pages[pg], buf, &sp);
+				if (!last_ok)
+					h->unreadable++;
 			}
-			/* a span is listed under every page it covers: take it at its first */
-			if (sp.base != a->base + pg * h->page_size || !sp.npages ||
+			if (!last_ok || sp.base != a->base + pg * h->page_size || !sp.npages ||
 			    sp.npages > (1ull << 40) / h->page_size)
 				continue;
 			if (sp.state == manual) {
@@ -262,7 +285,8 @@ struct ga_error *rt_heap_build(struct ga_rt *rt, struct rt_heap *h)
 		nwords += ((uint64_t)found.v[i].nelems + 63) / 64;
 	h->allocw = calloc(nwords ? nwords : 1, 8);
 	h->allocrank = malloc((nwords ? nwords : 1) * 4);
-	if (!h->allocw || !h->allocrank || ga_vec_reserve(&h->spans, found.len)) {
+	h->freshw = calloc(nwords ? nwords : 1, 8);
+	if (!h->allocw || !h->freshw || !h->allocrank || ga_vec_reserve(&h->spans, found.len)) {
 		err = &ga_error_nomem;
 		goto out;
 	}
@@ -289,7 +313,7 @@ struct ga_error *rt_heap_build(struct ga_rt *rt, struct rt_heap *h)
 		if (h->inline_mark && sp->elemsize >= 16 && sp->elemsize <= 512)
 			hs.flags |= RT_HSPAN_INLINEMARK;
 		uint64_t nw = ((uint64_t)sp->nelems + 63) / 64;
-		span_alloc_bits(h, sp, h->allocw + w);
+		span_alloc_bits(h, sp, h->allocw + w, h->freshw + w);
 		for (uint64_t k = 0; k < nw; k++) {
 			h->allocrank[w + k] = (uint32_t)ids;
 			ids += (uint64_t)__builtin_popcountll(h->allocw[w + k]);
@@ -304,6 +328,11 @@ struct ga_error *rt_heap_build(struct ga_rt *rt, struct rt_heap *h)
 		h->inuse_bytes += sp->npages * h->page_size;
 		h->alloc_bytes += hs.nobjs * sp->elemsize;
 		h->runtime_alloc_count += sp->alloc_count;
+		for (uint64_t k = 0; k < nw; k++) {
+			uint64_t f = (uint64_t)__builtin_popcountll(h->freshw[w - nw + k]);
+			h->fresh_objects += f;
+			h->fresh_bytes += f * sp->elemsize;
+		}
 		h->spans.v[h->spans.len++] = hs;
 		uint32_t si = (uint32_t)h->spans.len;
 		for (uint64_t pg = 0; pg < sp->npages; pg++) {
@@ -334,6 +363,7 @@ void rt_heap_free(struct rt_heap *h)
 	free(h->page_span);
 	free(h->allocw);
 	free(h->allocrank);
+	free(h->freshw);
 	free(h->obj_type);
 	free(h->obj_typed_by);
 	memset(h, 0, sizeof(*h));

@@ -68,6 +68,8 @@ struct rt_heap {
 	uint32_t *arena_slot;   /* arenaIdx - arena_lo -> index in arenas + 1 */
 	uint32_t *page_span;    /* arenas.len*pages_per_arena: hspan index + 1 */
 	uint64_t *allocw;       /* allocation bits of every slot of every span */
+	uint64_t *freshw;       /* same layout: allocated since the span was last swept
+				   (below freeindex, allocBits clear): after the last GC */
 	uint32_t *allocrank;    /* id of the first allocated slot at or after each word */
 	uint64_t nwords;
 	uint32_t nobjs;
@@ -76,6 +78,7 @@ struct rt_heap {
 	uint64_t alloc_bytes;   /* elemsize over allocated slots: HeapAlloc */
 	uint64_t manual_bytes, manual_spans;
 	uint64_t runtime_alloc_count; /* allocCount summed */
+	uint64_t fresh_objects, fresh_bytes; /* allocated since their span's last sweep */
 	uint64_t unreadable;    /* span descriptors or bitmaps that could not be read */
 	/* per object: the type hook filled by the runtime's own records here
 	 * and by DWARF propagation elsewhere (index into struct rt_types) */
@@ -93,6 +96,9 @@ uint32_t rt_heap_span_of(const struct rt_heap *h, rt_obj_id id);
 /* Slot index and address of id within its span. */
 uint64_t rt_heap_addr(const struct rt_heap *h, rt_obj_id id);
 uint64_t rt_heap_size(const struct rt_heap *h, rt_obj_id id);
+/* Whether id was allocated after its span was last swept (after the last GC
+ * for a swept span). */
+bool rt_heap_fresh(const struct rt_heap *h, rt_obj_id id);
 /* The span holding addr (any in-use span), or NULL. */
 const struct rt_hspan *rt_heap_span_at(const struct rt_heap *h, uint64_t addr);
 

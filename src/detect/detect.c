@@ -1,0 +1,190 @@
+/* The registry of detectors and what they share. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect/detect.h"
+
+/* Fix sentences: docs/leak-patterns.md, pattern by pattern. */
+const struct det_entry det_registry[] = {
+	{"subslice_pins_array",
+	 "Copy the bytes out (make + copy, or bytes.Clone) so the large backing array can be freed.",
+	 det_subslice},
+	{"interior_pointer_pins_array",
+	 "Copy the value out instead of keeping a pointer into the array.", det_interior_pointer},
+	{"hidden_beyond_len",
+	 "Copy the needed elements into a new slice, or clear(data[len:cap]) before truncating.",
+	 det_hidden_beyond_len},
+	{"slice_capacity_unused",
+	 "Set the slice to nil, or reallocate it smaller, once the large contents are no longer needed.",
+	 det_slice_capacity},
+	{"map_capacity_after_delete",
+	 "Set the map to nil (or re-create it) after mass deletion; store pointers for big values.",
+	 det_map_capacity},
+	{"substring_pins_string",
+	 "Copy the substring out with strings.Clone so the large string can be freed.", det_substring},
+	{"finalizer_cycle",
+	 "Break the cycle, or put the finalizer (or cleanup) on an object outside it.",
+	 det_finalizer_cycle},
+	{"goroutine_leak",
+	 "Make sure every blocked goroutine can be released: close the channel when writing is done, "
+	 "buffer it or send with select/default, cancel the context, call Done, Signal the Cond.",
+	 det_goroutine_leak},
+	{"deadlock",
+	 "Never lock a mutex the goroutine already holds; take several mutexes in one global order.",
+	 det_deadlock},
+};
+const size_t det_nregistry = sizeof(det_registry) / sizeof(det_registry[0]);
+
+const struct det_entry *det_find(const char *kind)
+{
+	for (size_t i = 0; i < det_nregistry; i++)
+		if (!strcmp(det_registry[i].kind, kind))
+			return &det_registry[i];
+	return NULL;
+}
+
+void *det_alloc(struct det_ctx *c, size_t n)
+{
+	void *p = calloc(1, n ? n : 1);
+	if (!p || ga_vec_push(&c->owned, p)) {
+		free(p);
+		c->oom = true;
+		return NULL;
+	}
+	return p;
+}
+
+const char *det_str(struct det_ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return "";
+	char *p = det_alloc(c, (size_t)n + 1);
+	if (!p)
+		return "";
+	va_start(ap, fmt);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return p;
+}
+
+struct ga_finding *det_add(struct det_ctx *c, const char *kind)
+{
+	const struct det_entry *e = det_find(kind);
+	struct ga_finding f = {0};
+	f.kind = e ? e->kind : kind;
+	f.fix = e ? e->fix : "";
+	f.severity = "low";
+	f.count = 1;
+	f.longest_wait_ns = -1;
+	if (ga_vec_push(&c->findings, f)) {
+		c->oom = true;
+		return NULL;
+	}
+	return &c->findings.v[c->findings.len - 1];
+}
+
+bool det_set_objects(struct det_ctx *c, struct ga_finding *f, const struct ga_finding_object *objs,
+		     size_t n)
+{
+	struct ga_finding_object *v = det_alloc(c, n * sizeof(*v));
+	if (!v)
+		return false;
+	memcpy(v, objs, n * sizeof(*v));
+	f->objects = v;
+	f->nobjects = n;
+	return true;
+}
+
+const char *det_obj_type(struct det_ctx *c, ga_obj id)
+{
+	struct ga_object o;
+	if (!ga_heap_object(c->s, id, &o))
+		return "";
+	if (o.type)
+		return ga_heap_type_name(c->s, o.type);
+	if (c->refs && id < c->refs->nobjs && c->refs->o_type[id]) {
+		const struct ga_type *t = ga_dwarf_type(c->refs->dw, c->refs->o_type[id]);
+		if (t && t->name)
+			return c->refs->o_how[id] == DET_O_ELEMS ? det_str(c, "[]%s", t->name) : t->name;
+	}
+	return "";
+}
+
+const char *det_severity(uint64_t waste)
+{
+	if (waste >= 64ull << 20)
+		return "high";
+	if (waste >= 1ull << 20)
+		return "medium";
+	return "low";
+}
+
+struct ga_error *det_dom_intervals(struct det_ctx *c)
+{
+	if (c->dom_pre)
+		return NULL;
+	struct ga_error *err = ga_heap_dominators(c->s);
+	if (err)
+		return err;
+	size_t n = ga_heap_nnodes(c->s);
+	c->dom_pre = malloc((n ? n : 1) * 4);
+	c->dom_end = malloc((n ? n : 1) * 4);
+	c->dom_order = malloc((n ? n : 1) * 4);
+	uint32_t *stk = malloc((n ? n : 1) * 4);
+	uint32_t *pos = malloc((n ? n : 1) * 4);
+	if (!c->dom_pre || !c->dom_end || !c->dom_order || !stk || !pos) {
+		free(stk), free(pos);
+		return &ga_error_nomem;
+	}
+	memset(c->dom_pre, 0xff, n * 4);
+	memset(c->dom_end, 0xff, n * 4);
+	uint32_t counter = 0, sp = 0;
+	if (n) {
+		stk[sp] = 0;
+		pos[sp++] = 0;
+		c->dom_order[counter] = 0;
+		c->dom_pre[0] = counter++;
+	}
+	while (sp) {
+		uint32_t v = stk[sp - 1];
+		const ga_node *kids;
+		size_t nk;
+		if ((err = ga_heap_dom_children(c->s, v, &kids, &nk)))
+			break;
+		if (pos[sp - 1] < nk) {
+			uint32_t w = kids[pos[sp - 1]++];
+			if (w >= n || c->dom_pre[w] != UINT32_MAX || sp >= n)
+				continue;
+			c->dom_order[counter] = w;
+			c->dom_pre[w] = counter++;
+			stk[sp] = w;
+			pos[sp++] = 0;
+		} else {
+			c->dom_end[v] = counter;
+			sp--;
+		}
+	}
+	free(stk);
+	free(pos);
+	return err;
+}
+
+struct ga_error *det_refs_get(struct det_ctx *c, struct det_refs **out)
+{
+	if (!c->refs_done) {
+		c->refs_done = true;
+		uint64_t floor = c->opt->min_waste < 4096 ? c->opt->min_waste : 4096;
+		c->refs_err = det_refs_build(c->s, c->rt, floor, &c->refs);
+	}
+	*out = c->refs;
+	if (c->refs_err)
+		return c->refs_err == &ga_error_nomem
+			       ? &ga_error_nomem
+			       : ga_error_create(c->refs_err->code, "%s", c->refs_err->message);
+	return NULL;
+}

@@ -1,0 +1,134 @@
+/* finalizer_cycle (pattern 7): an object with a finalizer that can reach
+ * itself is never finalized, so neither it nor what it reaches is ever
+ * freed; likewise an object whose cleanup (function or argument) reaches
+ * the object. Only objects nothing but their own special keeps alive are
+ * reported (the special's root dominates them): a cycle still in use is not
+ * a leak yet. The path back to the object is the shortest one. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect/detect.h"
+
+#define NONE UINT32_MAX
+#define MAX_CYCLE 16
+
+struct ga_error *det_finalizer_cycle(struct det_ctx *c)
+{
+	struct ga_session *s = c->s;
+	size_t nn = ga_heap_nnodes(s), nr = ga_heap_nroots(s);
+	uint32_t *parent = NULL, *queue = NULL, *touched = NULL;
+	struct ga_error *err = det_dom_intervals(c);
+	if (err)
+		return err;
+	for (size_t r = 0; r < nr && !c->oom; r++) {
+		struct ga_root rt;
+		if (!ga_heap_root(s, r, &rt))
+			continue;
+		bool fin = rt.kind == GA_ROOT_FINALIZER && rt.weak;
+		if (!fin && rt.kind != GA_ROOT_CLEANUP)
+			continue;
+		ga_obj xo = ga_heap_find(s, rt.obj);
+		if (xo == GA_NO_OBJ)
+			continue;
+		ga_node rn = ga_heap_node_of_root(s, r), x = ga_heap_node_of_obj(s, xo);
+		if (!det_dominates(c, rn, x))
+			continue; /* something else keeps it alive */
+		if (!parent) {
+			parent = malloc((nn ? nn : 1) * 4);
+			queue = malloc((nn ? nn : 1) * 4);
+			touched = malloc((nn ? nn : 1) * 4);
+			if (!parent || !queue || !touched) {
+				err = &ga_error_nomem;
+				break;
+			}
+			memset(parent, 0xff, nn * 4);
+		}
+		/* BFS from what the object (finalizer) or the cleanup (function,
+		 * argument) points to, looking for the object */
+		size_t qh = 0, qt = 0, nt = 0;
+		ga_node start = fin ? x : rn;
+		const ga_node *succ;
+		size_t ns;
+		ga_heap_succ(s, start, &succ, &ns);
+		for (size_t e = 0; e < ns; e++)
+			if (parent[succ[e]] == NONE && (succ[e] != x || !fin)) {
+				parent[succ[e]] = start;
+				touched[nt++] = succ[e];
+				queue[qt++] = succ[e];
+			}
+		bool found = !fin && parent[x] != NONE;
+		while (qh < qt && !found) {
+			ga_node v = queue[qh++];
+			ga_heap_succ(s, v, &succ, &ns);
+			for (size_t e = 0; e < ns && !found; e++) {
+				ga_node w = succ[e];
+				if (w == x) {
+					if (parent[x] == NONE)
+						touched[nt++] = x;
+					parent[x] = v;
+					found = true;
+				} else if (parent[w] == NONE) {
+					parent[w] = v;
+					touched[nt++] = w;
+					queue[qt++] = w;
+				}
+			}
+		}
+		struct ga_finding_object objs[MAX_CYCLE + 1];
+		size_t no = 0;
+		if (found) {
+			/* x <- ... <- start: collect the path backwards */
+			ga_node path[MAX_CYCLE];
+			size_t np = 0;
+			for (ga_node v = parent[x]; v != NONE && v != start && np < MAX_CYCLE; v = parent[v])
+				path[np++] = v;
+			struct ga_object o;
+			ga_heap_object(s, xo, &o);
+			objs[no++] = (struct ga_finding_object){.addr = o.addr, .size = o.size,
+								.type = det_obj_type(c, xo),
+								.role = fin ? "object with finalizer" : "object with cleanup"};
+			while (np && no < MAX_CYCLE + 1) {
+				ga_obj po = ga_heap_node_obj(s, path[--np]);
+				if (po == GA_NO_OBJ || !ga_heap_object(s, po, &o))
+					continue;
+				objs[no++] = (struct ga_finding_object){.addr = o.addr, .size = o.size,
+									.type = det_obj_type(c, po), .role = "cycle"};
+			}
+		}
+		for (size_t k = 0; k < nt; k++)
+			parent[touched[k]] = NONE;
+		if (!found)
+			continue;
+		struct ga_finding *f = det_add(c, "finalizer_cycle");
+		if (!f)
+			break;
+		const char *tn = objs[0].type && *objs[0].type ? objs[0].type : "object";
+		f->waste_bytes = ga_heap_retained(s, x);
+		f->retained_bytes = ga_heap_retained(s, rn);
+		if (f->retained_bytes < f->waste_bytes)
+			f->retained_bytes = f->waste_bytes;
+		f->ratio = 1;
+		f->severity = f->waste_bytes >= (64ull << 20) ? "high" : "medium";
+		f->holder = det_str(c, "%s (runtime special) on *%s 0x%" PRIx64, fin ? "finalizer" : "cleanup", tn,
+				    objs[0].addr);
+		struct ga_strbuf sb;
+		ga_sb_init(&sb);
+		for (size_t k = 0; k < no; k++)
+			ga_sb_printf(&sb, "%s%s", k ? " -> " : "", objs[k].type && *objs[k].type ? objs[k].type : "?");
+		ga_sb_printf(&sb, " -> %s", tn);
+		f->evidence = det_str(c, "%s reaches its object: %s", fin ? "the object" : "the cleanup's function or argument",
+				      ga_sb_str(&sb));
+		ga_sb_free(&sb);
+		f->title = det_str(c, "*%s with a %s can reach itself and is never freed", tn, fin ? "finalizer" : "cleanup");
+		if (rt.pc) {
+			f->location.pc = rt.pc;
+		}
+		det_set_objects(c, f, objs, no);
+	}
+	free(parent);
+	free(queue);
+	free(touched);
+	return err;
+}

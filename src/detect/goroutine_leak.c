@@ -1,0 +1,472 @@
+/* goroutine_leak: the reachability fixpoint of the runtime's goroutine leak
+ * detector (Go 1.26 goroutineleak, mgc.go findMaybeRunnableGoroutines) run
+ * offline over the object graph.
+ *
+ * Roots at first: every root that belongs to no goroutine (globals,
+ * specials, queues) and the roots of every goroutine that is not parked on
+ * a concurrency primitive (running, runnable, syscall, sleeping, runtime
+ * waits). A parked goroutine joins the roots once what it waits on is
+ * marked, or is not a heap object (isMarkedOrNotInHeap); a nil channel and
+ * select {} never release. Repeat to a fixpoint; the parked goroutines left
+ * are leaked.
+ *
+ * The runtime hides sudog.c / sudog.elem during the detection so a waiter
+ * does not keep its own channel alive. Offline the same effect comes from
+ * never following pointers out of a g (g.waiting -> sudog -> c) and from
+ * leaving out runtime.semtable (treap of sudogs -> elem), the two places a
+ * parked goroutine's primitive hangs from the runtime itself. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/hash.h"
+#include "detect/detect.h"
+
+#define NONE UINT32_MAX
+#define MULTI (UINT32_MAX - 1)
+#define MAX_GROUP_OBJECTS 8
+
+struct gl {
+	struct det_ctx *c;
+	size_t nnodes, nroots, ng;
+	uint8_t *flag;        /* per node: F_MARK, F_OPAQUE, F_WATCH */
+	uint32_t *queue;
+	size_t qlen;
+	uint32_t *root_g;     /* per root: goroutine index, NONE */
+	uint32_t *g_first_root, *root_next; /* roots of a goroutine, chained */
+	uint8_t *g_state;     /* 0 live, 1 candidate parked, 2 released */
+	struct ga_hash watch; /* node + 1 -> first waiting goroutine */
+	uint32_t *wnext;      /* per goroutine: next waiter on the same node */
+};
+
+enum { F_MARK = 1, F_OPAQUE = 2, F_WATCH = 4 };
+
+static bool leak_kind(const char *b)
+{
+	return b && *b && strcmp(b, "other") != 0;
+}
+
+static void push_roots(struct gl *l, uint32_t gi);
+
+static void mark_node(struct gl *l, uint32_t n)
+{
+	if (n >= l->nnodes || (l->flag[n] & F_MARK))
+		return;
+	l->flag[n] |= F_MARK;
+	l->queue[l->qlen++] = n;
+	if (l->flag[n] & F_WATCH) {
+		uint64_t gi;
+		if (ga_hash_get(&l->watch, (uint64_t)n + 1, &gi))
+			for (uint32_t g = (uint32_t)gi; g != NONE; g = l->wnext[g])
+				if (l->g_state[g] == 1) {
+					l->g_state[g] = 2;
+					push_roots(l, g);
+				}
+	}
+}
+
+static void push_roots(struct gl *l, uint32_t gi)
+{
+	for (uint32_t r = l->g_first_root[gi]; r != NONE; r = l->root_next[r])
+		mark_node(l, ga_heap_node_of_root(l->c->s, r));
+}
+
+static void drain(struct gl *l)
+{
+	/* queue used as a stack: order does not matter for marking */
+	while (l->qlen) {
+		uint32_t v = l->queue[--l->qlen];
+		if (l->flag[v] & F_OPAQUE)
+			continue;
+		const ga_node *succ;
+		size_t ns;
+		ga_heap_succ(l->c->s, v, &succ, &ns);
+		for (size_t i = 0; i < ns; i++)
+			mark_node(l, succ[i]);
+	}
+}
+
+/* The primitive a parked goroutine waits on, as graph nodes; returns false
+ * when it can never be released (nil channel, select {}), sets *free when
+ * some primitive is not a heap object or unknown (then it may run). */
+static bool wait_nodes(struct gl *l, const struct ga_goroutine *g, uint32_t *nodes, size_t *n,
+		       bool *free_)
+{
+	*n = 0;
+	*free_ = false;
+	if (!strcmp(g->blocked_on, "nil_chan") || !strcmp(g->blocked_on, "select_empty"))
+		return false;
+	uint64_t addrs[64];
+	size_t na = 0;
+	if (!strncmp(g->blocked_on, "chan_", 5) || !strcmp(g->blocked_on, "select")) {
+		for (size_t i = 0; i < g->nchans && na < 64; i++)
+			addrs[na++] = g->chans[i].addr;
+		if (!na && g->blocked_object)
+			addrs[na++] = g->blocked_object;
+	} else {
+		if (g->blocked_object)
+			addrs[na++] = g->blocked_object;
+		else if (g->sema)
+			addrs[na++] = g->sema;
+	}
+	if (!na)
+		*free_ = true;
+	for (size_t i = 0; i < na; i++) {
+		ga_obj o = ga_heap_find(l->c->s, addrs[i]);
+		if (o == GA_NO_OBJ) {
+			*free_ = true;
+			continue;
+		}
+		nodes[(*n)++] = ga_heap_node_of_obj(l->c->s, o);
+	}
+	return true;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+struct group {
+	uint32_t first;       /* goroutine index of the first member */
+	uint32_t n;
+	uint64_t owned, stacks;
+	int64_t longest;
+};
+
+/* The innermost frame outside the runtime and sync packages. */
+static const struct ga_frame *user_frame(const struct ga_goroutine *g)
+{
+	for (size_t i = 0; i < g->nframes; i++) {
+		const char *f = g->frames[i].function;
+		if (f && strncmp(f, "runtime.", 8) && strncmp(f, "sync.", 5) && strncmp(f, "internal/", 9) &&
+		    strncmp(f, "time.", 5))
+			return &g->frames[i];
+	}
+	return g->nframes ? &g->frames[0] : NULL;
+}
+
+/* Finalizers queued behind a stuck finalizer goroutine: count and bytes
+ * only the queue keeps alive. */
+static void queue_backlog(struct gl *l, uint64_t *count, uint64_t *bytes)
+{
+	struct ga_session *s = l->c->s;
+	*count = *bytes = 0;
+	for (size_t r = 0; r < l->nroots; r++) {
+		struct ga_root rt;
+		if (!ga_heap_root(s, r, &rt) || (rt.kind != GA_ROOT_FINQ && rt.kind != GA_ROOT_CLEANUPQ))
+			continue;
+		(*count)++;
+		*bytes += ga_heap_retained(s, ga_heap_node_of_root(s, r));
+	}
+}
+
+struct ga_error *det_goroutine_leak(struct det_ctx *c)
+{
+	struct ga_session *s = c->s;
+	const struct ga_goroutines *gs = c->gs;
+	struct gl l = {.c = c};
+	l.nnodes = ga_heap_nnodes(s);
+	l.nroots = ga_heap_nroots(s);
+	l.ng = gs->n;
+	struct ga_error *err = NULL;
+	uint32_t *owner = NULL;
+	struct group *groups = NULL;
+	uint32_t *gidx = NULL;
+	ga_hash_init(&l.watch);
+	l.flag = calloc(l.nnodes ? l.nnodes : 1, 1);
+	l.queue = malloc((l.nnodes ? l.nnodes : 1) * 4);
+	l.root_g = malloc((l.nroots ? l.nroots : 1) * 4);
+	l.root_next = malloc((l.nroots ? l.nroots : 1) * 4);
+	l.g_first_root = malloc((l.ng ? l.ng : 1) * 4);
+	l.g_state = calloc(l.ng ? l.ng : 1, 1);
+	l.wnext = malloc((l.ng ? l.ng : 1) * 4);
+	gidx = malloc((l.ng ? l.ng : 1) * 4);
+	if (!l.flag || !l.queue || !l.root_g || !l.root_next || !l.g_first_root || !l.g_state ||
+	    !l.wnext || !gidx) {
+		err = &ga_error_nomem;
+		goto out;
+	}
+	memset(l.g_first_root, 0xff, l.ng * 4);
+	memset(l.wnext, 0xff, l.ng * 4);
+	/* goroutines' own g structs: never followed (g.waiting hides the sudogs) */
+	for (size_t i = 0; i < l.ng; i++) {
+		ga_obj o = ga_heap_find(s, gs->v[i].g);
+		if (o != GA_NO_OBJ)
+			l.flag[ga_heap_node_of_obj(s, o)] |= F_OPAQUE;
+		if (leak_kind(gs->v[i].blocked_on) && !strcmp(gs->v[i].status, "waiting"))
+			l.g_state[i] = 1;
+		if (!strcmp(gs->v[i].status, "leaked")) /* the runtime already judged it (1.26+) */
+			l.g_state[i] = 1;
+	}
+	for (size_t r = l.nroots; r-- > 0;) {
+		struct ga_root rt;
+		l.root_g[r] = NONE;
+		l.root_next[r] = NONE;
+		if (!ga_heap_root(s, r, &rt) || !rt.goid)
+			continue;
+		const struct ga_goroutine *g = ga_goroutine_find(gs, rt.goid);
+		if (!g)
+			continue;
+		uint32_t gi = (uint32_t)(g - gs->v);
+		l.root_g[r] = gi;
+		l.root_next[r] = l.g_first_root[gi];
+		l.g_first_root[gi] = (uint32_t)r;
+	}
+	/* watches: the primitives parked goroutines wait on */
+	for (size_t i = 0; i < l.ng; i++) {
+		if (l.g_state[i] != 1)
+			continue;
+		uint32_t nodes[64];
+		size_t n;
+		bool free_;
+		if (!wait_nodes(&l, &gs->v[i], nodes, &n, &free_))
+			continue;
+		if (free_) {
+			l.g_state[i] = 0;
+			continue;
+		}
+		/* a select waits on several: one watch per channel, first wins */
+		for (size_t k = 0; k < n; k++) {
+			uint64_t head;
+			uint32_t node = nodes[k];
+			if (ga_hash_get(&l.watch, (uint64_t)node + 1, &head)) {
+				/* chain only once per goroutine per node */
+				bool dup = false;
+				for (uint32_t g = (uint32_t)head; g != NONE && !dup; g = l.wnext[g])
+					dup = g == i;
+				if (dup || l.wnext[i] != NONE)
+					continue; /* wnext holds one chain per goroutine */
+				l.wnext[i] = (uint32_t)head;
+			}
+			if (ga_hash_put(&l.watch, (uint64_t)node + 1, i)) {
+				err = &ga_error_nomem;
+				goto out;
+			}
+			l.flag[node] |= F_WATCH;
+			break;
+		}
+		/* selects on several channels: the others are checked after the fixpoint */
+	}
+	/* the fixpoint */
+	l.flag[0] |= F_MARK;
+	for (size_t r = 0; r < l.nroots; r++) {
+		struct ga_root rt;
+		ga_heap_root(s, r, &rt);
+		if (rt.name && !strcmp(rt.name, "runtime.semtable"))
+			continue;
+		if (l.root_g[r] != NONE && l.g_state[l.root_g[r]] == 1)
+			continue;
+		mark_node(&l, ga_heap_node_of_root(s, r));
+	}
+	drain(&l);
+	for (bool changed = true; changed;) {
+		changed = false;
+		/* selects whose other channels got marked */
+		for (size_t i = 0; i < l.ng; i++) {
+			if (l.g_state[i] != 1)
+				continue;
+			uint32_t nodes[64];
+			size_t n;
+			bool free_;
+			if (!wait_nodes(&l, &gs->v[i], nodes, &n, &free_))
+				continue;
+			for (size_t k = 0; k < n; k++)
+				if (l.flag[nodes[k]] & F_MARK) {
+					l.g_state[i] = 2;
+					push_roots(&l, (uint32_t)i);
+					drain(&l);
+					changed = true;
+					break;
+				}
+		}
+	}
+	/* the leaked, grouped by creation site, wait reason and primitive kind */
+	struct ga_strmap keys;
+	ga_strmap_init(&keys);
+	size_t ngroups = 0;
+	groups = calloc(l.ng ? l.ng : 1, sizeof(*groups));
+	if (!groups) {
+		err = &ga_error_nomem;
+		goto out;
+	}
+	for (size_t i = 0; i < l.ng; i++) {
+		gidx[i] = NONE;
+		if (l.g_state[i] != 1)
+			continue;
+		const struct ga_goroutine *g = &gs->v[i];
+		char key[512];
+		snprintf(key, sizeof(key), "%s|%s:%u|%s|%s", g->created_by.function ? g->created_by.function : "",
+			 g->created_by.file ? g->created_by.file : "", g->created_by.line, g->wait_reason,
+			 g->blocked_on);
+		uint64_t k;
+		if (!ga_strmap_get(&keys, key, &k)) {
+			k = ngroups++;
+			groups[k].first = (uint32_t)i;
+			groups[k].longest = -1;
+			if (ga_strmap_put(&keys, key, k)) {
+				ga_strmap_free(&keys);
+				err = &ga_error_nomem;
+				goto out;
+			}
+		}
+		gidx[i] = (uint32_t)k;
+		groups[k].n++;
+		groups[k].stacks += g->stack_hi - g->stack_lo;
+		if (g->waited_ns > groups[k].longest)
+			groups[k].longest = g->waited_ns;
+	}
+	ga_strmap_free(&keys);
+	if (!ngroups)
+		goto out;
+	/* memory only one group keeps alive */
+	owner = malloc(l.nnodes * 4);
+	if (!owner) {
+		err = &ga_error_nomem;
+		goto out;
+	}
+	memset(owner, 0xff, l.nnodes * 4);
+	for (uint32_t k = 0; k < ngroups; k++) {
+		l.qlen = 0;
+		for (size_t i = 0; i < l.ng; i++) {
+			if (gidx[i] != k)
+				continue;
+			for (uint32_t r = l.g_first_root[i]; r != NONE; r = l.root_next[r]) {
+				uint32_t n = ga_heap_node_of_root(s, r);
+				if (owner[n] == NONE) {
+					owner[n] = k;
+					l.queue[l.qlen++] = n;
+				}
+			}
+		}
+		while (l.qlen) {
+			uint32_t v = l.queue[--l.qlen];
+			if (l.flag[v] & F_OPAQUE)
+				continue;
+			const ga_node *succ;
+			size_t ns;
+			ga_heap_succ(s, v, &succ, &ns);
+			for (size_t e = 0; e < ns; e++) {
+				uint32_t w = succ[e];
+				if ((l.flag[w] & F_MARK) || owner[w] == k || owner[w] == MULTI)
+					continue;
+				owner[w] = owner[w] == NONE ? k : MULTI;
+				l.queue[l.qlen++] = w;
+			}
+		}
+	}
+	for (uint32_t n = (uint32_t)l.nroots + 1; n < l.nnodes; n++) {
+		if (owner[n] >= ngroups)
+			continue;
+		struct ga_object o;
+		if (ga_heap_object(s, ga_heap_node_obj(s, n), &o))
+			groups[owner[n]].owned += o.size;
+	}
+	struct det_refs *refs = NULL;
+	err = det_refs_get(c, &refs);
+	if (err) {
+		ga_error_destroy(err); /* holders are a nicety here */
+		err = NULL;
+		refs = NULL;
+	}
+	uint64_t fin_count = 0, fin_bytes = 0;
+	queue_backlog(&l, &fin_count, &fin_bytes);
+	for (uint32_t k = 0; k < ngroups && !c->oom; k++) {
+		struct group *gr = &groups[k];
+		const struct ga_goroutine *ex = &gs->v[gr->first];
+		struct ga_finding *f = det_add(c, "goroutine_leak");
+		if (!f)
+			break;
+		uint64_t *ids = det_alloc(c, gr->n * 8);
+		if (!ids)
+			break;
+		size_t ni = 0;
+		for (size_t i = 0; i < l.ng; i++)
+			if (gidx[i] == k)
+				ids[ni++] = gs->v[i].id;
+		qsort(ids, ni, 8, cmp_u64);
+		f->goroutines = ids;
+		f->ngoroutines = ni;
+		f->count = gr->n;
+		f->blocked_on = ex->blocked_on;
+		f->wait_reason = ex->wait_reason;
+		f->created_by = ex->created_by;
+		f->longest_wait_ns = gr->longest;
+		f->example = ex;
+		f->stack_bytes = gr->stacks;
+		f->waste_bytes = gr->owned + gr->stacks;
+		f->retained_bytes = f->waste_bytes;
+		f->ratio = 1;
+		const struct ga_frame *uf = user_frame(ex);
+		if (uf) {
+			f->location.function = uf->function;
+			f->location.file = uf->file;
+			f->location.line = uf->line;
+			f->location.pc = uf->pc;
+		}
+		const char *fn = uf && uf->function ? uf->function : "?";
+		if (ex->system && fin_count && ex->created_by.function == NULL) {
+			/* the finalizer goroutine itself: its queue waits behind it */
+			f->waste_bytes += fin_bytes;
+			f->retained_bytes += fin_bytes;
+			f->evidence = det_str(c, "%" PRIu64 " finalizers or cleanups are queued behind it and "
+						 "keep %" PRIu64 " bytes alive", fin_count, fin_bytes);
+		}
+		f->severity = gr->n >= 1000 || f->waste_bytes >= (64ull << 20) ? "high" : "medium";
+		f->title = det_str(c, "%u goroutine%s in %s blocked forever on %s (%s)", gr->n,
+				   gr->n == 1 ? "" : "s", fn, ex->blocked_on, ex->wait_reason);
+		/* the biggest objects only this group holds */
+		struct ga_finding_object objs[MAX_GROUP_OBJECTS];
+		size_t no = 0;
+		for (uint32_t n = (uint32_t)l.nroots + 1; n < l.nnodes; n++) {
+			if (owner[n] != k)
+				continue;
+			struct ga_object o;
+			ga_obj id = ga_heap_node_obj(s, n);
+			if (!ga_heap_object(s, id, &o))
+				continue;
+			size_t pos = no;
+			while (pos > 0 && objs[pos - 1].size < o.size)
+				pos--;
+			if (pos >= MAX_GROUP_OBJECTS)
+				continue;
+			if (no < MAX_GROUP_OBJECTS)
+				no++;
+			memmove(&objs[pos + 1], &objs[pos], (no - 1 - pos) * sizeof(objs[0]));
+			objs[pos] = (struct ga_finding_object){.addr = o.addr, .size = o.size, .type = NULL,
+							       .role = "retained", .holder = NULL,
+							       .len = o.size};
+			objs[pos].offset = id; /* fixed below */
+		}
+		const char *first_holder = NULL;
+		for (size_t i = 0; i < no; i++) {
+			ga_obj id = (ga_obj)objs[i].offset;
+			objs[i].offset = 0;
+			objs[i].type = det_obj_type(c, id);
+			if (refs && refs->o_parent[id] != UINT32_MAX) {
+				char buf[512];
+				objs[i].holder = det_str(c, "%s", det_refs_obj_path(refs, id, buf, sizeof(buf)));
+				if (!first_holder)
+					first_holder = objs[i].holder;
+			}
+		}
+		det_set_objects(c, f, objs, no);
+		f->holder = first_holder ? first_holder
+					 : det_str(c, "goroutine %" PRIu64 " %s", ex->id, fn);
+	}
+out:
+	free(owner);
+	free(groups);
+	free(gidx);
+	free(l.flag);
+	free(l.queue);
+	free(l.root_g);
+	free(l.root_next);
+	free(l.g_first_root);
+	free(l.g_state);
+	free(l.wnext);
+	ga_hash_free(&l.watch);
+	return err;
+}

@@ -1,0 +1,189 @@
+"""The heap engine on every committed core, against the program's own truth:
+the runtime's MemStats after runtime.GC() and the leaks it recorded."""
+import re
+
+import lib
+
+
+def _int(x):
+    return int(x, 16) if isinstance(x, str) else int(x)
+
+
+def _histogram(case):
+    r = case.run("histogram", "--json", "--limit", "100000")
+    if r.code != 0 and ("reading runtime.buildVersion" in r.err or "not a Go program" in r.err):
+        # the session cannot open this core at all: not the heap's doing
+        raise lib.Skip(f"{case.id}: session does not open: {r.err.strip()[:200]}")
+    return r.ok().json()
+
+
+def _accounting(case):
+    """Totals agree with MemStats (HeapAlloc, HeapObjects, HeapInuse) taken
+    right after the program's last runtime.GC().
+
+    Objects allocated since their span was last swept ("fresh") came after
+    that GC. So allocated - fresh is what the runtime had counted at the end
+    of the GC, and MemStats (read a moment later) lies between it and
+    everything allocated: the difference x is what was allocated between
+    the GC's end and ReadMemStats; it is known exactly and is a fresh object.
+    Marking: old objects still reachable, plus those x, must be within 1 % of
+    HeapObjects/HeapAlloc; the rest of the old objects died after the GC
+    (temporaries of the program's truth writer), which the runtime had
+    counted live."""
+    h = _histogram(case)
+    ms = case.truth["memstats"]
+    if h["num_gc"] != ms["NumGC"]:
+        raise lib.Skip(f"{case.id}: {h['num_gc'] - ms['NumGC']} GC cycles ran after MemStats was read")
+    assert h["inuse_span_bytes"] == ms["HeapInuse"], \
+        f"{case.id}: in-use spans {h['inuse_span_bytes']} B, HeapInuse {ms['HeapInuse']}"
+    old_objects = h["alloc_objects"] - h["fresh_objects"]
+    old_bytes = h["alloc_bytes"] - h["fresh_bytes"]
+    x_objects = ms["HeapObjects"] - old_objects
+    x_bytes = ms["HeapAlloc"] - old_bytes
+    assert 0 <= x_objects <= h["fresh_objects"] and 0 <= x_bytes <= h["fresh_bytes"], \
+        f"{case.id}: allocated {h['alloc_objects']} objects / {h['alloc_bytes']} B, " \
+        f"{h['fresh_objects']} / {h['fresh_bytes']} B of them since the GC; " \
+        f"HeapObjects {ms['HeapObjects']}, HeapAlloc {ms['HeapAlloc']} is outside that bracket"
+    assert h["live_objects"] + h["garbage_objects"] == h["alloc_objects"]
+    live_old_objects = h["live_objects"] - h["fresh_live_objects"] + x_objects
+    live_old_bytes = h["live_bytes"] - h["fresh_live_bytes"] + x_bytes
+    assert abs(live_old_objects - ms["HeapObjects"]) <= 0.01 * ms["HeapObjects"], \
+        f"{case.id}: marked {h['live_objects']} live objects ({h['fresh_live_objects']} of them " \
+        f"allocated after the GC, {x_objects} before MemStats): {live_old_objects} vs " \
+        f"HeapObjects {ms['HeapObjects']}"
+    assert abs(live_old_bytes - ms["HeapAlloc"]) <= 0.01 * ms["HeapAlloc"], \
+        f"{case.id}: marked {h['live_bytes']} live bytes -> {live_old_bytes} vs HeapAlloc {ms['HeapAlloc']}"
+    # the histogram covers every live object exactly once
+    assert sum(r["count"] for r in h["types"]) == h["live_objects"]
+    assert sum(r["bytes"] for r in h["types"]) == h["live_bytes"]
+    for r in h["types"]:
+        assert r["retained"] >= r["bytes"] or r["retained"] >= 0 and r["bytes"] > 0, r
+
+
+def _root_for(case, leak):
+    """The --from selector for the holder the program names."""
+    holder = leak["holder"]
+    m = re.match(r"goroutine (\d+) ", holder)
+    if m:
+        return f"goroutine {m.group(1)}"
+    m = re.match(r"(cleanup|finalizer) \(runtime special\)", holder)
+    if m:
+        return f"{m.group(1)} of 0x{_int(leak['addr']):x}"
+    if re.match(r"^[\w./]+\.\w+$", holder):
+        return holder
+    return None
+
+
+def _leaks(case):
+    leaks = case.truth.get("leaks") or []
+    if not leaks:
+        raise lib.Skip(f"{case.id}: no leaks recorded")
+    _histogram(case)
+    for leak in leaks:
+        addr = _int(leak["addr"])
+        obj = case.json("object", f"0x{addr:x}", "--limit", "5")
+        base = _int(obj["addr"])
+        size = obj["size"]
+        # the address the program took is the object's start, or 8 bytes in
+        # when a Go 1.22+ malloc header precedes the data
+        hdr = 8 if obj["typed_by"] == "malloc header" else 0
+        if leak["kind"] != "map_capacity_after_delete":
+            assert base + hdr == addr or (hdr == 0 and base + 8 == addr and size > 512), \
+                f"{case.id}: leak at 0x{addr:x} is at +{addr - base} of object 0x{base:x}"
+            want = leak["size"]
+            assert size >= want + hdr, f"{case.id}: object of {size} B for a {want} B allocation"
+            # size classes waste at most 1/8; large objects round to 8 KiB pages
+            assert size - (want + hdr) <= max(want // 8 + 16, 8192), \
+                f"{case.id}: object of {size} B is too big for a {want} B allocation"
+            if obj["type"] is not None:
+                label = obj["type_label"]
+                assert obj["type"] == leak["elem_type"] or label.endswith("]" + leak["elem_type"]), \
+                    f"{case.id}: object typed {label} ({obj['typed_by']}), program says {leak['elem_type']}"
+        else:
+            # addr is the map header; the map keeps its storage alive
+            assert obj["retained"] >= leak["waste"], \
+                f"{case.id}: map header retains {obj['retained']} B, waste is {leak['waste']}"
+        assert obj["live"], f"{case.id}: leaked object 0x{addr:x} not reachable"
+        sel = _root_for(case, leak)
+        if sel is None:
+            continue
+        p = case.json("path", f"0x{addr:x}", "--from", sel)
+        assert p["reachable"] and p["paths"] >= 1, \
+            f"{case.id}: 0x{addr:x} not reachable from {sel!r} (holder {leak['holder']!r})"
+        first = p["nodes"][0]
+        assert first["kind"] == "root" and first["root"]["name"].startswith(sel), first
+        if sel.startswith("main."):
+            assert first["root"]["kind"] == "global" and first["root"]["scan"] == "precise", first
+
+
+def tests():
+    for case in lib.corpus():
+        yield f"heap_accounting[{case.id}]", (lambda c=case: _accounting(c))
+        yield f"heap_leaks[{case.id}]", (lambda c=case: _leaks(c))
+
+
+def _case(name, version=None):
+    for c in lib.corpus():
+        if c.name == name and (version is None or c.version == version):
+            return c
+    raise lib.Skip(f"no committed core {name}")
+
+
+def test_top_names_holder():
+    """The 16 MiB array pinned by main.keep: main.keep is the top retainer."""
+    for c in lib.corpus():
+        if c.name != "subslice":
+            continue
+        top = c.json("top", "--limit", "3", "--depth", "1")
+        leak = c.truth["leaks"][0]
+        first = top["retainers"][0]
+        assert first["kind"] == "root" and first["root"]["name"] == "main.keep", first
+        assert first["retained"] >= leak["size"], first
+        kids = first.get("dominates") or []
+        assert kids and _int(kids[0]["object"]["addr"]) == _int(leak["addr"]), kids
+
+
+def test_object_referrers():
+    """object lists who points to it, with the offset in the holder."""
+    c = _case("interior_pointer")
+    leak = c.truth["leaks"][0]
+    o = c.json("object", leak["addr"])
+    names = [r["root"]["name"] for r in o["referrers"] if r["kind"] == "root"]
+    assert leak["holder"] in names, f"referrers {names}"
+    r = next(r for r in o["referrers"] if r["kind"] == "root" and r["root"]["name"] == leak["holder"])
+    assert r["offsets"] == [0], r
+    # the interior pointer: object accepts an address inside
+    inner = _int(leak["ref"]["ptr"])
+    o2 = c.json("object", f"0x{inner:x}")
+    assert o2["addr"] == o["addr"] and o2["offset"] == inner - _int(o["addr"])
+
+
+def test_finalizer_cycle_held_by_special():
+    """An object that reaches itself and has a finalizer: only its finalizer
+    special holds it, and it is live (the finalizer never runs)."""
+    for c in lib.corpus():
+        if c.name != "finalizer_cycle":
+            continue
+        leak = c.truth["leaks"][0]
+        p = c.json("path", leak["addr"])
+        assert p["reachable"]
+        root = p["nodes"][0]["root"]
+        assert root["kind"] == "finalizer" and root.get("weak"), root
+        assert _int(root["object"]) == _int(leak["addr"]), root
+
+
+def test_text_outputs():
+    c = _case("subslice")
+    leak = c.truth["leaks"][0]
+    for cmd in (["histogram"], ["top", "--depth", "2"], ["path", leak["addr"]], ["object", leak["addr"]]):
+        r = c.run(*cmd).ok()
+        assert r.out.strip(), cmd
+    assert "main.keep" in c.run("path", leak["addr"]).ok().out
+
+
+def test_bad_address():
+    c = _case("subslice")
+    r = c.run("object", "0x10")
+    assert r.code == 1 and "not in an allocated heap object" in r.err, r.err
+    r = c.run("path", "nonsense")
+    assert r.code == 2, r.err
