@@ -42,34 +42,35 @@ static struct ga_error *core_exe_path(struct ga_session *s, char **out)
 	return NULL;
 }
 
-/* The core's dumped read-only pages of the executable must equal the file's. */
+/* The executable's allocated read-only sections, where the core dumped
+ * them, must equal the file's. Sections rather than pages: a stripped or
+ * re-linked copy of the same build moves the ELF header and section table,
+ * which are mapped too but are not the program. */
 static struct ga_error *verify_exe(struct ga_session *s)
 {
 	struct ga_core *c = s->core;
 	uint64_t compared = 0;
-	for (size_t i = 0; i < c->segs.len; i++) {
-		const struct ga_core_segment *seg = &c->segs.v[i];
-		if (!seg->filesz || (seg->flags & PF_W))
+	for (size_t i = 0; i < s->exe->sections.len; i++) {
+		const struct ga_exe_section *sec = &s->exe->sections.v[i];
+		if (!(sec->flags & SHF_ALLOC) || (sec->flags & SHF_WRITE) || sec->type == SHT_NOBITS ||
+		    !sec->size || sec->offset > s->exe->file.size || sec->size > s->exe->file.size - sec->offset)
 			continue;
-		for (size_t j = 0; j < c->files.len; j++) {
-			const struct ga_core_file_map *fm = &c->files.v[j];
-			if (strcmp(fm->path, s->exe_core_path))
+		const uint8_t *want = s->exe->file.data + sec->offset;
+		for (size_t j = 0; j < c->segs.len; j++) {
+			const struct ga_core_segment *seg = &c->segs.v[j];
+			uint64_t sa = sec->addr + s->bias;
+			uint64_t lo = seg->vaddr > sa ? seg->vaddr : sa;
+			uint64_t hi = seg->vaddr + seg->filesz < sa + sec->size ? seg->vaddr + seg->filesz
+										  : sa + sec->size;
+			if (!seg->filesz || lo >= hi)
 				continue;
-			uint64_t lo = seg->vaddr > fm->start ? seg->vaddr : fm->start;
-			uint64_t hi = seg->vaddr + seg->filesz < fm->end ? seg->vaddr + seg->filesz : fm->end;
-			if (lo >= hi)
-				continue;
-			uint64_t foff = fm->file_offset + (lo - fm->start);
-			uint64_t n = hi - lo;
 			const uint8_t *core_bytes = c->file.data + seg->offset + (lo - seg->vaddr);
-			if (foff > s->exe->file.size || n > s->exe->file.size - foff ||
-			    memcmp(core_bytes, s->exe->file.data + foff, n)) {
+			if (memcmp(core_bytes, want + (lo - sa), hi - lo))
 				return ga_error_create(
 					GA_ERR_MISMATCH,
-					"executable %s does not match the core: its bytes at file offset 0x%llx differ from the process memory at 0x%llx (a different build? give the one that ran with --exe)",
-					s->exe->path, (unsigned long long)foff, (unsigned long long)lo);
-			}
-			compared += n;
+					"executable %s does not match the core: its section %s differs from the process memory at 0x%llx (a different build? give the one that ran with --exe)",
+					s->exe->path, sec->name ? sec->name : "?", (unsigned long long)lo);
+			compared += hi - lo;
 		}
 	}
 	char buf[128];

@@ -226,6 +226,13 @@ struct ga_error *ga_core_open(const char *path, const struct ga_core_open_option
 		err = ga_error_create(GA_ERR_FORMAT, "%s is not an ELF file", core->name);
 		goto fail;
 	}
+	size_t ehsize = core->file.data[EI_CLASS] == ELFCLASS32 ? sizeof(Elf32_Ehdr) : sizeof(Elf64_Ehdr);
+	if (core->file.size < ehsize) {
+		err = ga_error_create(GA_ERR_FORMAT,
+				      "%s is truncated: %zu bytes, shorter than an ELF header (%zu)",
+				      core->name, core->file.size, ehsize);
+		goto fail;
+	}
 	core->elf = elf_memory((char *)core->file.data, core->file.size);
 	GElf_Ehdr eh;
 	if (!core->elf || !gelf_getehdr(core->elf, &eh)) {
@@ -249,6 +256,12 @@ struct ga_error *ga_core_open(const char *path, const struct ga_core_open_option
 		goto fail;
 	}
 	size_t phnum;
+	if (eh.e_phnum != PN_XNUM && (eh.e_phoff > core->file.size ||
+	    (uint64_t)eh.e_phnum * eh.e_phentsize > core->file.size - eh.e_phoff)) {
+		err = ga_error_create(GA_ERR_FORMAT, "truncated core %s: program headers run past the end of the file",
+				      core->name);
+		goto fail;
+	}
 	if (elf_getphdrnum(core->elf, &phnum)) {
 		err = ga_error_create(GA_ERR_FORMAT, "%s: cannot read program headers: %s", core->name, elf_errmsg(-1));
 		goto fail;

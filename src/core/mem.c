@@ -67,6 +67,47 @@ static int fill_undumped(struct ga_mem *m, const struct ga_core *core,
 	return 0;
 }
 
+/* gdb's gcore leaves read-only file mappings out of the core altogether
+ * (no PT_LOAD at all), so the files NT_FILE names fill what no segment
+ * covers. Regions are sorted and disjoint on entry and on return. */
+static int fill_unlisted(struct ga_mem *m, const struct ga_core *core,
+			 const struct ga_mem_backing *backs, size_t nbacks)
+{
+	size_t before = m->regions.len;
+	for (size_t i = 0; i < core->files.len; i++) {
+		const struct ga_core_file_map *fm = &core->files.v[i];
+		const struct ga_mem_backing *b = backing_for(backs, nbacks, fm->path);
+		if (!b || fm->file_offset >= b->size || fm->end <= fm->start)
+			continue;
+		uint64_t end = fm->end;
+		if (b->size - fm->file_offset < end - fm->start)
+			end = fm->start + (b->size - fm->file_offset);
+		uint64_t a = fm->start;
+		while (a < end) {
+			/* first original region ending after a */
+			size_t lo = 0, hi = before;
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+				if (m->regions.v[mid].end <= a)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			if (lo < before && m->regions.v[lo].start <= a) {
+				a = m->regions.v[lo].end;
+				continue;
+			}
+			uint64_t next = lo < before && m->regions.v[lo].start < end ? m->regions.v[lo].start : end;
+			if (push(m, a, next, GA_MEM_FILE, b->data + fm->file_offset + (a - fm->start), PF_R))
+				return -1;
+			a = next;
+		}
+	}
+	if (m->regions.len != before)
+		qsort(m->regions.v, m->regions.len, sizeof(m->regions.v[0]), region_cmp);
+	return 0;
+}
+
 struct ga_error *ga_mem_build(const struct ga_core *core, const struct ga_mem_backing *backs,
 			      size_t nbacks, struct ga_mem *out)
 {
@@ -98,6 +139,10 @@ struct ga_error *ga_mem_build(const struct ga_core *core, const struct ga_mem_ba
 		out->regions.v[w++] = r;
 	}
 	out->regions.len = w;
+	if (fill_unlisted(out, core, backs, nbacks)) {
+		ga_mem_free(out);
+		return &ga_error_nomem;
+	}
 	return NULL;
 }
 
