@@ -67,6 +67,20 @@ static int fill_undumped(struct ga_mem *m, const struct ga_core *core,
 	return 0;
 }
 
+/* Index of the first of n sorted regions that ends after addr (n if none). */
+static size_t first_ending_after(const struct ga_mem_region *r, size_t n, uint64_t addr)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (r[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* gdb's gcore leaves read-only file mappings out of the core altogether
  * (no PT_LOAD at all), so the files NT_FILE names fill what no segment
  * covers. Regions are sorted and disjoint on entry and on return. */
@@ -84,15 +98,7 @@ static int fill_unlisted(struct ga_mem *m, const struct ga_core *core,
 			end = fm->start + (b->size - fm->file_offset);
 		uint64_t a = fm->start;
 		while (a < end) {
-			/* first original region ending after a */
-			size_t lo = 0, hi = before;
-			while (lo < hi) {
-				size_t mid = lo + (hi - lo) / 2;
-				if (m->regions.v[mid].end <= a)
-					lo = mid + 1;
-				else
-					hi = mid;
-			}
+			size_t lo = first_ending_after(m->regions.v, before, a);
 			if (lo < before && m->regions.v[lo].start <= a) {
 				a = m->regions.v[lo].end;
 				continue;
@@ -161,14 +167,7 @@ const struct ga_mem_region *ga_mem_region_at(struct ga_mem *m, uint64_t addr)
 		if (addr >= r->start && addr < r->end)
 			return r;
 	}
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (m->regions.v[mid].end <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = first_ending_after(m->regions.v, n, addr);
 	if (lo < n && addr >= m->regions.v[lo].start) {
 		m->last = lo;
 		return &m->regions.v[lo];
