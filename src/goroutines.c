@@ -338,7 +338,8 @@ static struct ga_error *fill_one(struct ga_session *s, struct ga_gr_state *st,
 		snprintf(err, sizeof(err), "stack: %s", stack->error);
 
 	struct rt_blocked b;
-	rt_blocked_on(s->blocked, s->unwinder, g, out->wait_reason, stack, &b);
+	if ((e = rt_blocked_on(s->blocked, s->unwinder, g, out->wait_reason, stack, &b)))
+		return e;
 	out->blocked_on = rt_block_kind_name((enum rt_block_kind)b.kind);
 	out->blocked_object = b.object;
 	out->sema = b.sema;
