@@ -121,28 +121,32 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+/* A byte copied as it is: printable ASCII other than " and \. */
+static inline bool plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
 static void string(struct out_jw *w, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s);
 	putc_(w, '"');
-	size_t run = 0; /* bytes copied as they are, pending */
-	for (size_t i = 0; i < n;) {
-		unsigned char c = p[i];
-		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
-			run++;
-			i++;
-			continue;
-		}
-		size_t l = c >= 0x80 ? utf8_len(p + i, n - i) : 0;
+	for (;;) {
+		const unsigned char *run = p;
+		while (plain(*p))
+			p++;
+		if (p > run)
+			put(w, (const char *)run, (size_t)(p - run));
+		unsigned char c = *p;
+		if (!c)
+			break;
+		size_t l = c >= 0x80 ? utf8_len(p, strnlen((const char *)p, 4)) : 0;
 		if (l) {
-			run += l;
-			i += l;
+			put(w, (const char *)p, l);
+			p += l;
 			continue;
 		}
-		put(w, s + i - run, run);
-		run = 0;
 		if (c == '"' || c == '\\') {
 			char e[2] = {'\\', (char)c};
 			put(w, e, 2);
@@ -156,17 +160,18 @@ static void string(struct out_jw *w, const char *s)
 		} else {
 			put(w, "\\ufffd", 6);
 		}
-		i++;
+		p++;
 	}
-	put(w, s + n - run, run);
 	putc_(w, '"');
 }
 
 void out_jw_key(struct out_jw *w, const char *k)
 {
 	before(w);
-	string(w, k);
-	putc_(w, ':');
+	/* keys are the caller's plain ASCII names: no escaping */
+	putc_(w, '"');
+	put(w, k, strlen(k));
+	put(w, "\":", 2);
 	if (w->depth <= w->pretty_depth)
 		putc_(w, ' ');
 	w->after_key = true;
