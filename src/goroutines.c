@@ -154,6 +154,7 @@ static bool location_at(struct ga_session *s, struct ga_gr_state *st, uint64_t p
 	}
 	/* printcreatedby1: back up into the CALL, and print the physical function */
 	uint64_t tracepc = call && pc > f.entry ? pc - 1 : pc;
+	loc->entry = f.entry;
 	loc->function = print_name(s, st, rt_pcln_name(s->pcln, &f));
 	if (!loc->function)
 		*oom = true;
@@ -329,7 +330,8 @@ static struct ga_error *fill_one(struct ga_session *s, struct ga_gr_state *st,
 		for (uint32_t j = 0; j < f->nlogical; j++) {
 			const struct rt_logical *l = rt_frame_logical(s->unwinder, f, j);
 			struct ga_frame fr = {print_name(s, st, l->name), l->file,
-					      (uint32_t)(l->line > 0 ? l->line : 0), l->inlined, f->pc, f->sp};
+					      (uint32_t)(l->line > 0 ? l->line : 0), l->inlined, f->pc, f->sp,
+					      f->fn.entry};
 			if (!fr.function || ga_vec_push(&st->frames, fr))
 				return &ga_error_nomem;
 		}

@@ -281,9 +281,41 @@ def _check_count(case):
             assert g["stack_complete"], f"{case.id}: goroutine {g['id']} walk did not reach goexit"
 
 
+_LOC = re.compile(r"^\t(.+?:\d+)(?: (\+0x[0-9a-f]+))?(?: fp=.*)?$")
+
+
+def _text_locations(text):
+    """goroutine id -> [(file:line, "+0x.." or None)] of its frames and creator,
+    from a traceback in the runtime's format (first listing of each)."""
+    out = {}
+    for gid, raw in _tb_sections(text).items():
+        out[gid] = [(m.group(1), m.group(2)) for m in map(_LOC.match, raw.split("\n")) if m]
+    return out
+
+
+def _check_text(case):
+    """goroutines --all prints each goroutine as the runtime does: the same
+    file:line and +0x offset (into the function) on every frame line."""
+    if not case.traceback:
+        raise lib.Skip(f"{case.id}: no traceback")
+    theirs = _text_locations(case.traceback)
+    ours = _text_locations(case.run("goroutines", "--all").ok().out)
+    problems = []
+    for gid, t in sorted(theirs.items()):
+        o = ours.get(gid)
+        if o is None:
+            problems.append(f"goroutine {gid}: not listed")
+        elif "elided" in _tb_sections(case.traceback)[gid] or not t:
+            continue
+        elif o != t and o[len(o) - len(t):] != t:  # a running goroutine: ours start deeper
+            problems.append(f"goroutine {gid}:\n  ours      {o}\n  traceback {t}")
+    assert not problems, f"{case.id}:\n" + "\n".join(problems[:10])
+
+
 def tests():
     for case in lib.corpus():
         yield f"traceback[{case.id}]", (lambda c=case: _check_traceback(c))
+        yield f"text[{case.id}]", (lambda c=case: _check_text(c))
         yield f"truth[{case.id}]", (lambda c=case: _check_truth(c))
         yield f"count[{case.id}]", (lambda c=case: _check_count(c))
 

@@ -26,11 +26,22 @@ static void state_text(FILE *f, const struct ga_goroutine *g)
 		fputs(", locked to thread", f);
 }
 
+/* " +0x1f": how far into its function the pc is, as the runtime prints it
+ * after the file:line of a physical frame (not of an inlined call). */
+static void offset_text(FILE *f, uint64_t pc, uint64_t entry)
+{
+	if (entry && pc > entry)
+		fprintf(f, " +0x%" PRIx64, pc - entry);
+}
+
 static void frames_text(FILE *f, const struct ga_goroutine *g, const char *indent)
 {
 	for (size_t i = 0; i < g->nframes; i++) {
 		const struct ga_frame *fr = &g->frames[i];
-		fprintf(f, "%s%s(...)\n%s\t%s:%u\n", indent, fr->function, indent, or_q(fr->file), fr->line);
+		fprintf(f, "%s%s(...)\n%s\t%s:%u", indent, fr->function, indent, or_q(fr->file), fr->line);
+		if (!fr->inlined)
+			offset_text(f, fr->pc, fr->entry);
+		fputc('\n', f);
 	}
 }
 
@@ -41,7 +52,9 @@ static void created_text(FILE *f, const struct ga_goroutine *g, const char *inde
 	fprintf(f, "%screated by %s", indent, g->created_by.function);
 	if (g->parent_id)
 		fprintf(f, " in goroutine %" PRIu64, g->parent_id);
-	fprintf(f, "\n%s\t%s:%u\n", indent, or_q(g->created_by.file), g->created_by.line);
+	fprintf(f, "\n%s\t%s:%u", indent, or_q(g->created_by.file), g->created_by.line);
+	offset_text(f, g->created_by.pc, g->created_by.entry);
+	fputc('\n', f);
 }
 
 void out_goroutine_traceback(FILE *f, const struct ga_goroutine *g)
