@@ -283,7 +283,13 @@ static struct ga_error *fill_one(struct ga_session *s, struct ga_gr_state *st,
 	*chan_off = st->chans.len;
 	if (!g->readable) {
 		out->status = "?";
-		snprintf(err, sizeof(err), "the g at 0x%llx is not in the core", (unsigned long long)g->addr);
+		if (g->missing == 1)
+			snprintf(err, sizeof(err), "the g at 0x%llx (in runtime.allgs) is not in the core or not a g",
+				 (unsigned long long)g->addr);
+		else
+			snprintf(err, sizeof(err), "%llu entries of runtime.allgs are nil, not in the core or not "
+				 "a g (the first: 0x%llx)", (unsigned long long)g->missing,
+				 (unsigned long long)g->addr);
 		out->error = intern(st, err);
 		return out->error ? NULL : &ga_error_nomem;
 	}
@@ -398,7 +404,7 @@ struct ga_error *ga_session_goroutine_list(struct ga_session *s, const struct ga
 		if (rt_g_is_dead(s->rt, g))
 			continue;
 		if (!g->readable)
-			st->list.unreadable++;
+			st->list.unreadable += g->missing ? g->missing : 1;
 		struct ga_goroutine gr;
 		size_t fo, co;
 		err = fill_one(s, st, g, &stack, st->list.now, &gr, &fo, &co);

@@ -130,14 +130,15 @@ def _find_all(core, value, low=False):
     return out
 
 
-def _allgs_entry(core, known, ga, max_index=512):
-    """The runtime.allgs slot holding ga. The slice header is runtime.allgs
-    itself, in the executable's data: looked for there first."""
-    return _allgs_entry1(core, known, ga, max_index, True) or \
-        _allgs_entry1(core, known, ga, max_index, False)
+def _allgs(core, known, ga, max_index=512):
+    """(address of the runtime.allgs slot holding ga, address of the slice
+    header runtime.allgs) or (None, None). The header is in the executable's
+    data: looked for there first."""
+    return _allgs1(core, known, ga, max_index, True) or _allgs1(core, known, ga, max_index, False) \
+        or (None, None)
 
 
-def _allgs_entry1(core, known, ga, max_index, low):
+def _allgs1(core, known, ga, max_index, low):
     for c in _find_all(core, ga):
         # the array starts somewhere up the run of pointers before c
         for k in range(max_index):
@@ -150,7 +151,7 @@ def _allgs_entry1(core, known, ga, max_index, low):
                 if n is None or cap is None or not k < n <= cap < 1 << 20:
                     continue
                 if known <= set(core.words(base, n)):
-                    return c
+                    return c, h
     return None
 
 
@@ -218,7 +219,7 @@ def _corrupt_g(version):
             # the allgs entry of one goroutine: a word equal to its g inside an
             # array that a slice header (ptr, len, cap) describes and that holds
             # every listed g (garbage copies of older allgs arrays hold fewer)
-            entry = _allgs_entry(core, {_addr(g["g"]) for g in gs.values()}, _addr(v_allgs["g"]))
+            entry, _ = _allgs(core, {_addr(g["g"]) for g in gs.values()}, _addr(v_allgs["g"]))
             assert entry, f"{case.id}: allgs entry of goroutine {v_allgs['id']} not found"
             core.put(entry, 0x10)
 
@@ -311,7 +312,41 @@ def _sudog_cycles(version):
             core.close()
 
 
+def _allgs_length(version):
+    """A huge runtime.allgs length: the slots past the real array are heap
+    words (mostly nil or not g's): they must not become goroutines each."""
+    case = _case("chan_senders", version)
+    with tempfile.TemporaryDirectory() as d:
+        core = Core(case, d)
+        try:
+            _, gs = core.goroutines()
+            _, hdr = _allgs(core, {_addr(g["g"]) for g in gs.values()}, _addr(gs[1]["g"]))
+            assert hdr, f"{case.id}: runtime.allgs not found"
+            n = core.u64(hdr + 8)
+            for length in (1 << 20, 1 << 24):
+                core.put(hdr + 8, length)
+                core.put(hdr + 16, length)
+                js, after = core.goroutines()
+                assert js["total"] < 10000, f"{case.id}: {js['total']} goroutines listed for allgs len {length}"
+                assert js["unreadable"] > length - n - 10000, js["unreadable"]
+                stand_in = [g for g in js["goroutines"] if g["error"] and "runtime.allgs" in g["error"]]
+                assert len(stand_in) == 1 and stand_in[0]["id"] == 0, stand_in[:3]
+                by_g = {}
+                for g in js["goroutines"]:
+                    by_g.setdefault(g["g"], []).append(g)
+                for i, g in gs.items():
+                    same = [x for x in by_g.get(g["g"], []) if x["id"] == i]
+                    assert len(same) == 1 and same[0]["frames"] == g["frames"], \
+                        f"{case.id}: goroutine {i} changed or listed twice: {same}"
+            core.put(hdr + 8, 1 << 40)  # beyond any plausible length: an error, no listing
+            r = core.run("goroutines")
+            assert r.code != 0 and "implausible length" in r.err, r.err
+        finally:
+            core.close()
+
+
 def tests():
     for v in VERSIONS:
+        yield f"allgs_length[{v}]", (lambda v=v: _allgs_length(v))
         yield f"corrupt_g[{v}]", (lambda v=v: _corrupt_g(v))
         yield f"sudog_cycles[{v}]", (lambda v=v: _sudog_cycles(v))
