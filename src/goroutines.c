@@ -9,6 +9,7 @@
 #include "session.h"
 
 #define NAMEBUF 1024
+#define MAX_TOTAL_FRAMES (16u << 20) /* logical frames kept, all goroutines together */
 
 struct ga_gr_state {
 	struct ga_goroutines list;
@@ -331,8 +332,14 @@ static struct ga_error *fill_one(struct ga_session *s, struct ga_gr_state *st,
 		out->sp = stack->frames.v[0].sp;
 		out->frames_from = rt_frame_how_name(stack->frames.v[0].how);
 	}
-	for (size_t i = 0; i < stack->frames.len; i++) {
+	bool budget = false;
+	for (size_t i = 0; i < stack->frames.len && !budget; i++) {
 		const struct rt_frame *f = &stack->frames.v[i];
+		/* a crafted core can give every goroutine a deep stack */
+		if (st->frames.len + f->nlogical > MAX_TOTAL_FRAMES) {
+			budget = true;
+			break;
+		}
 		for (uint32_t j = 0; j < f->nlogical; j++) {
 			const struct rt_logical *l = rt_frame_logical(s->unwinder, f, j);
 			struct ga_frame fr = {print_name(s, st, l->name), l->file,
@@ -344,6 +351,9 @@ static struct ga_error *fill_one(struct ga_session *s, struct ga_gr_state *st,
 	}
 	if (stack->error[0])
 		snprintf(err, sizeof(err), "stack: %s", stack->error);
+	else if (budget)
+		snprintf(err, sizeof(err), "stack: more than %u frames in all goroutines; the rest are not listed",
+			 MAX_TOTAL_FRAMES);
 
 	struct rt_blocked b;
 	if ((e = rt_blocked_on(s->blocked, s->unwinder, g, out->wait_reason, stack, &b)))

@@ -36,6 +36,7 @@ struct ga_error *rt_chans_open(struct ga_rt *rt, struct rt_chans **out)
 	if (!c)
 		return &ga_error_nomem;
 	c->rt = rt;
+	c->walk_budget = RT_SUDOG_WALK_BUDGET;
 	const struct ga_type *h = ga_dwarf_type(rt->dw, ga_dwarf_type_by_name(rt->dw, "runtime.hchan"));
 	if (h) {
 		const char *H = "runtime.hchan";
@@ -140,8 +141,9 @@ bool rt_sudog_walk(struct rt_chans *c, uint64_t first, enum rt_sudog_link link, 
 	size_t power = 1, lam = 0;
 	for (size_t steps = 0; p; steps++) {
 		struct rt_sudog s;
-		if (steps >= max_steps || !rt_sudog_read(c, p, &s))
+		if (steps >= max_steps || !c->walk_budget || !rt_sudog_read(c, p, &s))
 			return false;
+		c->walk_budget--;
 		if (!visit(ctx, &s))
 			return true;
 		p = link == RT_LINK_NEXT ? s.next : s.waitlink;
