@@ -73,7 +73,9 @@ static const char *duration(int64_t ns, char buf[48])
 	if (ns < 0)
 		return "not recorded";
 	double s = (double)ns / 1e9;
-	if (s < 120)
+	if (s < 1)
+		snprintf(buf, 48, "%.1fms", s * 1e3);
+	else if (s < 120)
 		snprintf(buf, 48, "%.1fs", s);
 	else if (s < 7200)
 		snprintf(buf, 48, "%.1f minutes", s / 60);
@@ -107,7 +109,7 @@ static void blocked_text(FILE *f, const struct ga_goroutine *g, const char *inde
 	if (g->blocked_object)
 		fprintf(f, " 0x%" PRIx64, g->blocked_object);
 	if (g->sema)
-		fprintf(f, " (semaphore 0x%" PRIx64 ")", g->sema);
+		fprintf(f, " (%s 0x%" PRIx64 ")", strcmp(g->blocked_on, "cond") ? "semaphore" : "notifyList", g->sema);
 	fputc('\n', f);
 	chans_text(f, g, indent);
 }
