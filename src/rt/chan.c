@@ -179,22 +179,3 @@ void rt_waitq_gs(struct rt_chans *c, uint64_t first, uint64_t *gs, size_t max, s
 	*broken = !rt_sudog_walk(c, first, RT_LINK_NEXT, MAX_WAITQ_STEPS, collect_g, &x);
 	*n = x.n;
 }
-
-struct has_ctx {
-	uint64_t s;
-	bool found;
-};
-
-static bool is_sudog(void *ctx, const struct rt_sudog *s)
-{
-	struct has_ctx *x = ctx;
-	x->found = s->addr == x->s;
-	return !x->found;
-}
-
-bool rt_waitq_has(struct rt_chans *c, uint64_t first, uint64_t s)
-{
-	struct has_ctx x = {s, false};
-	rt_sudog_walk(c, first, RT_LINK_NEXT, MAX_WAITQ_STEPS, is_sudog, &x);
-	return x.found;
-}

@@ -70,7 +70,5 @@ bool rt_sudog_walk(struct rt_chans *c, uint64_t first, enum rt_sudog_link link, 
  * unreadable sudog. */
 void rt_waitq_gs(struct rt_chans *c, uint64_t first, uint64_t *gs, size_t max, size_t *n,
 		 bool *broken);
-/* Whether sudog s is queued on the waitq starting at first. */
-bool rt_waitq_has(struct rt_chans *c, uint64_t first, uint64_t s);
 
 #endif
