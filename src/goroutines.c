@@ -9,6 +9,7 @@
 #include "session.h"
 
 #define NAMEBUF 1024
+#define MAX_TOTAL_FRAMES (16u << 20) /* logical frames kept, all goroutines together */
 
 struct ga_gr_state {
 	struct ga_goroutines list;
@@ -154,6 +155,7 @@ static bool location_at(struct ga_session *s, struct ga_gr_state *st, uint64_t p
 	}
 	/* printcreatedby1: back up into the CALL, and print the physical function */
 	uint64_t tracepc = call && pc > f.entry ? pc - 1 : pc;
+	loc->entry = f.entry;
 	loc->function = print_name(s, st, rt_pcln_name(s->pcln, &f));
 	if (!loc->function)
 		*oom = true;
@@ -282,7 +284,13 @@ static struct ga_error *fill_one(struct ga_session *s, struct ga_gr_state *st,
 	*chan_off = st->chans.len;
 	if (!g->readable) {
 		out->status = "?";
-		snprintf(err, sizeof(err), "the g at 0x%llx is not in the core", (unsigned long long)g->addr);
+		if (g->missing == 1)
+			snprintf(err, sizeof(err), "the g at 0x%llx (in runtime.allgs) is not in the core or not a g",
+				 (unsigned long long)g->addr);
+		else
+			snprintf(err, sizeof(err), "%llu entries of runtime.allgs are nil, not in the core or not "
+				 "a g (the first: 0x%llx)", (unsigned long long)g->missing,
+				 (unsigned long long)g->addr);
 		out->error = intern(st, err);
 		return out->error ? NULL : &ga_error_nomem;
 	}
@@ -324,21 +332,32 @@ static struct ga_error *fill_one(struct ga_session *s, struct ga_gr_state *st,
 		out->sp = stack->frames.v[0].sp;
 		out->frames_from = rt_frame_how_name(stack->frames.v[0].how);
 	}
-	for (size_t i = 0; i < stack->frames.len; i++) {
+	bool budget = false;
+	for (size_t i = 0; i < stack->frames.len && !budget; i++) {
 		const struct rt_frame *f = &stack->frames.v[i];
+		/* a crafted core can give every goroutine a deep stack */
+		if (st->frames.len + f->nlogical > MAX_TOTAL_FRAMES) {
+			budget = true;
+			break;
+		}
 		for (uint32_t j = 0; j < f->nlogical; j++) {
 			const struct rt_logical *l = rt_frame_logical(s->unwinder, f, j);
 			struct ga_frame fr = {print_name(s, st, l->name), l->file,
-					      (uint32_t)(l->line > 0 ? l->line : 0), l->inlined, f->pc, f->sp};
+					      (uint32_t)(l->line > 0 ? l->line : 0), l->inlined, f->pc, f->sp,
+					      f->fn.entry};
 			if (!fr.function || ga_vec_push(&st->frames, fr))
 				return &ga_error_nomem;
 		}
 	}
 	if (stack->error[0])
 		snprintf(err, sizeof(err), "stack: %s", stack->error);
+	else if (budget)
+		snprintf(err, sizeof(err), "stack: more than %u frames in all goroutines; the rest are not listed",
+			 MAX_TOTAL_FRAMES);
 
 	struct rt_blocked b;
-	rt_blocked_on(s->blocked, s->unwinder, g, out->wait_reason, stack, &b);
+	if ((e = rt_blocked_on(s->blocked, s->unwinder, g, out->wait_reason, stack, &b)))
+		return e;
 	out->blocked_on = rt_block_kind_name((enum rt_block_kind)b.kind);
 	out->blocked_object = b.object;
 	out->sema = b.sema;
@@ -395,7 +414,7 @@ struct ga_error *ga_session_goroutine_list(struct ga_session *s, const struct ga
 		if (rt_g_is_dead(s->rt, g))
 			continue;
 		if (!g->readable)
-			st->list.unreadable++;
+			st->list.unreadable += g->missing ? g->missing : 1;
 		struct ga_goroutine gr;
 		size_t fo, co;
 		err = fill_one(s, st, g, &stack, st->list.now, &gr, &fo, &co);

@@ -130,7 +130,7 @@ struct ga_error *ga_session_info(struct ga_session *s, const struct ga_info **ou
 	for (size_t i = 0; i < ngs; i++) {
 		const struct rt_g *g = &gs[i];
 		if (!g->readable) {
-			in->goroutines_unreadable++;
+			in->goroutines_unreadable += g->missing ? g->missing : 1;
 			continue;
 		}
 		if (rt_g_is_dead(rt, g))

@@ -21,6 +21,7 @@ struct ga_location {
 	const char *file;
 	uint32_t line;
 	uint64_t pc;
+	uint64_t entry;       /* the function's entry pc, 0 when unknown */
 };
 
 struct ga_frame {
@@ -30,6 +31,7 @@ struct ga_frame {
 	bool inlined;         /* an inlined call: pc/sp are those of the enclosing physical frame */
 	uint64_t pc;          /* the physical frame's pc (a return address unless it was interrupted) */
 	uint64_t sp;
+	uint64_t entry;       /* entry pc of the physical frame's function: the runtime prints +pc-entry */
 };
 
 struct ga_chan {

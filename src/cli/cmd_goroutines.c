@@ -34,7 +34,10 @@ int cmd_goroutines(struct cli_opts *o)
 	struct ga_goroutine_filter f = {o->state, o->reason, o->func, o->blocked_on, o->user_only};
 	if (o->all) {
 		if (o->json) {
-			out_json_print(stdout, out_goroutines_json(gs, &f));
+			if (out_goroutines_json_print(stdout, gs, &f)) {
+				ga_session_close(s);
+				return cli_fail(&ga_error_nomem);
+			}
 		} else {
 			bool first = true;
 			for (size_t i = 0; i < gs->n; i++) {
@@ -55,13 +58,14 @@ int cmd_goroutines(struct cli_opts *o)
 		ga_session_close(s);
 		return cli_fail(err);
 	}
+	int rc2 = 0;
 	if (o->json)
-		out_json_print(stdout, out_goroutine_groups_json(gs, groups));
+		rc2 = out_goroutine_groups_json_print(stdout, gs, groups);
 	else
 		out_goroutine_groups_text(stdout, gs, groups);
 	ga_goroutine_groups_free(groups);
 	ga_session_close(s);
-	return 0;
+	return rc2 ? cli_fail(&ga_error_nomem) : 0;
 }
 
 int cmd_goroutine(struct cli_opts *o)
@@ -90,10 +94,11 @@ int cmd_goroutine(struct cli_opts *o)
 		ga_session_close(s);
 		return cli_fail(err);
 	}
+	int rc2 = 0;
 	if (o->json)
-		out_json_print(stdout, out_goroutine_json(g));
+		rc2 = out_goroutine_json_print(stdout, g);
 	else
 		out_goroutine_detail(stdout, gs, g);
 	ga_session_close(s);
-	return 0;
+	return rc2 ? cli_fail(&ga_error_nomem) : 0;
 }

@@ -1,8 +1,10 @@
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "out/format.h"
 #include "out/goroutines.h"
+#include "out/jsonw.h"
 
 #define MAX_IDS_SHOWN 64
 
@@ -24,11 +26,22 @@ static void state_text(FILE *f, const struct ga_goroutine *g)
 		fputs(", locked to thread", f);
 }
 
+/* " +0x1f": how far into its function the pc is, as the runtime prints it
+ * after the file:line of a physical frame (not of an inlined call). */
+static void offset_text(FILE *f, uint64_t pc, uint64_t entry)
+{
+	if (entry && pc > entry)
+		fprintf(f, " +0x%" PRIx64, pc - entry);
+}
+
 static void frames_text(FILE *f, const struct ga_goroutine *g, const char *indent)
 {
 	for (size_t i = 0; i < g->nframes; i++) {
 		const struct ga_frame *fr = &g->frames[i];
-		fprintf(f, "%s%s(...)\n%s\t%s:%u\n", indent, fr->function, indent, or_q(fr->file), fr->line);
+		fprintf(f, "%s%s(...)\n%s\t%s:%u", indent, fr->function, indent, or_q(fr->file), fr->line);
+		if (!fr->inlined)
+			offset_text(f, fr->pc, fr->entry);
+		fputc('\n', f);
 	}
 }
 
@@ -39,7 +52,9 @@ static void created_text(FILE *f, const struct ga_goroutine *g, const char *inde
 	fprintf(f, "%screated by %s", indent, g->created_by.function);
 	if (g->parent_id)
 		fprintf(f, " in goroutine %" PRIu64, g->parent_id);
-	fprintf(f, "\n%s\t%s:%u\n", indent, or_q(g->created_by.file), g->created_by.line);
+	fprintf(f, "\n%s\t%s:%u", indent, or_q(g->created_by.file), g->created_by.line);
+	offset_text(f, g->created_by.pc, g->created_by.entry);
+	fputc('\n', f);
 }
 
 void out_goroutine_traceback(FILE *f, const struct ga_goroutine *g)
@@ -58,7 +73,9 @@ static const char *duration(int64_t ns, char buf[48])
 	if (ns < 0)
 		return "not recorded";
 	double s = (double)ns / 1e9;
-	if (s < 120)
+	if (s < 1)
+		snprintf(buf, 48, "%.1fms", s * 1e3);
+	else if (s < 120)
 		snprintf(buf, 48, "%.1fs", s);
 	else if (s < 7200)
 		snprintf(buf, 48, "%.1f minutes", s / 60);
@@ -92,7 +109,7 @@ static void blocked_text(FILE *f, const struct ga_goroutine *g, const char *inde
 	if (g->blocked_object)
 		fprintf(f, " 0x%" PRIx64, g->blocked_object);
 	if (g->sema)
-		fprintf(f, " (semaphore 0x%" PRIx64 ")", g->sema);
+		fprintf(f, " (%s 0x%" PRIx64 ")", strcmp(g->blocked_on, "cond") ? "semaphore" : "notifyList", g->sema);
 	fputc('\n', f);
 	chans_text(f, g, indent);
 }
@@ -165,141 +182,178 @@ void out_goroutine_groups_text(FILE *f, const struct ga_goroutines *gs,
 	}
 }
 
-static json_t *loc_json(const struct ga_location *l)
+static void loc_json(struct out_jw *w, const struct ga_location *l)
 {
-	if (!l->function)
-		return json_null();
-	json_t *o = json_object();
-	json_object_set_new(o, "function", json_string(l->function));
-	json_object_set_new(o, "file", l->file ? json_string(l->file) : json_null());
-	json_object_set_new(o, "line", json_integer(l->line));
-	json_object_set_new(o, "pc", out_json_addr(l->pc));
-	return o;
+	if (!l->function) {
+		out_jw_null(w);
+		return;
+	}
+	out_jw_obj(w);
+	out_jw_kstr(w, "function", l->function);
+	out_jw_kstr(w, "file", l->file);
+	out_jw_ku64(w, "line", l->line);
+	out_jw_kaddr(w, "pc", l->pc);
+	out_jw_end(w);
 }
 
-static json_t *frames_json(const struct ga_goroutine *g, bool full)
+static void frames_json(struct out_jw *w, const struct ga_goroutine *g, bool full)
 {
-	json_t *a = json_array();
+	out_jw_arr(w);
 	for (size_t i = 0; i < g->nframes; i++) {
 		const struct ga_frame *fr = &g->frames[i];
-		json_t *o = json_object();
-		json_object_set_new(o, "function", json_string(fr->function));
-		json_object_set_new(o, "file", fr->file ? json_string(fr->file) : json_null());
-		json_object_set_new(o, "line", json_integer(fr->line));
+		out_jw_obj(w);
+		out_jw_kstr(w, "function", fr->function);
+		out_jw_kstr(w, "file", fr->file);
+		out_jw_ku64(w, "line", fr->line);
 		if (full) {
-			json_object_set_new(o, "inlined", json_boolean(fr->inlined));
-			json_object_set_new(o, "pc", out_json_addr(fr->pc));
-			json_object_set_new(o, "sp", out_json_addr(fr->sp));
+			out_jw_kbool(w, "inlined", fr->inlined);
+			out_jw_kaddr(w, "pc", fr->pc);
+			out_jw_kaddr(w, "sp", fr->sp);
 		}
-		json_array_append_new(a, o);
+		out_jw_end(w);
 	}
-	return a;
+	out_jw_end(w);
 }
 
-static json_t *chans_json(const struct ga_goroutine *g)
+static void chans_json(struct out_jw *w, const struct ga_goroutine *g)
 {
-	json_t *a = json_array();
+	out_jw_arr(w);
 	for (size_t i = 0; i < g->nchans; i++) {
 		const struct ga_chan *c = &g->chans[i];
-		json_t *o = json_object();
-		json_object_set_new(o, "addr", out_json_addr(c->addr));
-		json_object_set_new(o, "dir", json_string(c->dir));
-		json_object_set_new(o, "readable", json_boolean(c->readable));
+		out_jw_obj(w);
+		out_jw_kaddr(w, "addr", c->addr);
+		out_jw_kstr(w, "dir", c->dir);
+		out_jw_kbool(w, "readable", c->readable);
 		if (c->readable) {
-			json_object_set_new(o, "elem_type", c->elem_type ? json_string(c->elem_type) : json_null());
-			json_object_set_new(o, "elem_size", json_integer((json_int_t)c->elem_size));
-			json_object_set_new(o, "len", json_integer((json_int_t)c->len));
-			json_object_set_new(o, "cap", json_integer((json_int_t)c->cap));
-			json_object_set_new(o, "closed", json_boolean(c->closed));
-			json_object_set_new(o, "recv_waiters", json_integer((json_int_t)c->recv_waiters));
-			json_object_set_new(o, "send_waiters", json_integer((json_int_t)c->send_waiters));
+			out_jw_kstr(w, "elem_type", c->elem_type);
+			out_jw_ku64(w, "elem_size", c->elem_size);
+			out_jw_ku64(w, "len", c->len);
+			out_jw_ku64(w, "cap", c->cap);
+			out_jw_kbool(w, "closed", c->closed);
+			out_jw_ku64(w, "recv_waiters", c->recv_waiters);
+			out_jw_ku64(w, "send_waiters", c->send_waiters);
 		}
-		json_array_append_new(a, o);
+		out_jw_end(w);
 	}
-	return a;
+	out_jw_end(w);
 }
 
-json_t *out_goroutine_json(const struct ga_goroutine *g)
+static void goroutine_json(struct out_jw *w, const struct ga_goroutine *g)
 {
-	json_t *o = json_object();
-	json_object_set_new(o, "id", json_integer((json_int_t)g->id));
-	json_object_set_new(o, "g", out_json_addr(g->g));
-	json_object_set_new(o, "status", json_string(g->status));
-	json_object_set_new(o, "wait_reason", json_string(g->wait_reason));
-	json_object_set_new(o, "waitsince", json_integer((json_int_t)g->waitsince));
-	json_object_set_new(o, "waited_ns", g->waited_ns >= 0 ? json_integer(g->waited_ns) : json_null());
-	json_object_set_new(o, "waited_minutes",
-			    g->waited_ns >= 0 ? json_integer((json_int_t)(g->waited_ns / 60000000000ll)) : json_null());
-	json_object_set_new(o, "system", json_boolean(g->system));
-	json_object_set_new(o, "locked_to_thread", json_boolean(g->locked_to_thread));
-	json_object_set_new(o, "m", g->m >= 0 ? json_integer(g->m) : json_null());
-	json_object_set_new(o, "created_by", loc_json(&g->created_by));
-	json_object_set_new(o, "parent_id", g->parent_id ? json_integer((json_int_t)g->parent_id) : json_null());
-	json_object_set_new(o, "start", loc_json(&g->start));
-	json_t *st = json_object();
-	json_object_set_new(st, "lo", out_json_addr(g->stack_lo));
-	json_object_set_new(st, "hi", out_json_addr(g->stack_hi));
-	json_object_set_new(st, "size", json_integer((json_int_t)(g->stack_hi > g->stack_lo ? g->stack_hi - g->stack_lo : 0)));
-	json_object_set_new(st, "sp", g->sp ? out_json_addr(g->sp) : json_null());
-	json_object_set_new(st, "used", json_integer((json_int_t)(g->sp && g->sp <= g->stack_hi ? g->stack_hi - g->sp : 0)));
-	json_object_set_new(o, "stack", st);
-	json_object_set_new(o, "frames_from", json_string(g->frames_from));
-	json_object_set_new(o, "stack_complete", json_boolean(g->stack_complete));
-	json_object_set_new(o, "frames", frames_json(g, true));
-	json_object_set_new(o, "blocked_on", json_string(g->blocked_on));
-	json_object_set_new(o, "blocked_object", g->blocked_object ? out_json_addr(g->blocked_object) : json_null());
-	json_object_set_new(o, "sema", g->sema ? out_json_addr(g->sema) : json_null());
-	json_object_set_new(o, "chans", chans_json(g));
-	json_object_set_new(o, "error", g->error ? json_string(g->error) : json_null());
-	return o;
+	out_jw_obj(w);
+	out_jw_ku64(w, "id", g->id);
+	out_jw_kaddr(w, "g", g->g);
+	out_jw_kstr(w, "status", g->status);
+	out_jw_kstr(w, "wait_reason", g->wait_reason);
+	out_jw_ku64(w, "waitsince", g->waitsince);
+	out_jw_ki64n(w, "waited_ns", g->waited_ns, g->waited_ns >= 0);
+	out_jw_ki64n(w, "waited_minutes", (int64_t)(g->waited_ns / 60000000000ll), g->waited_ns >= 0);
+	out_jw_kbool(w, "system", g->system);
+	out_jw_kbool(w, "locked_to_thread", g->locked_to_thread);
+	out_jw_ki64n(w, "m", g->m, g->m >= 0);
+	out_jw_key(w, "created_by");
+	loc_json(w, &g->created_by);
+	out_jw_ki64n(w, "parent_id", (int64_t)g->parent_id, g->parent_id != 0);
+	out_jw_key(w, "start");
+	loc_json(w, &g->start);
+	out_jw_key(w, "stack");
+	out_jw_obj(w);
+	out_jw_kaddr(w, "lo", g->stack_lo);
+	out_jw_kaddr(w, "hi", g->stack_hi);
+	out_jw_ku64(w, "size", g->stack_hi > g->stack_lo ? g->stack_hi - g->stack_lo : 0);
+	out_jw_kaddr0(w, "sp", g->sp);
+	out_jw_ku64(w, "used", g->sp && g->sp <= g->stack_hi ? g->stack_hi - g->sp : 0);
+	out_jw_end(w);
+	out_jw_kstr(w, "frames_from", g->frames_from);
+	out_jw_kbool(w, "stack_complete", g->stack_complete);
+	out_jw_key(w, "frames");
+	frames_json(w, g, true);
+	out_jw_kstr(w, "blocked_on", g->blocked_on);
+	out_jw_kaddr0(w, "blocked_object", g->blocked_object);
+	out_jw_kaddr0(w, "sema", g->sema);
+	out_jw_kaddr0(w, "notify_list", !strcmp(g->blocked_on, "cond") ? g->sema : 0);
+	out_jw_key(w, "chans");
+	chans_json(w, g);
+	out_jw_kstr(w, "error", g->error);
+	out_jw_end(w);
 }
 
-static json_t *head_json(const struct ga_goroutines *gs)
+int out_goroutine_json_print(FILE *f, const struct ga_goroutine *g)
 {
-	json_t *o = json_object();
-	json_object_set_new(o, "total", json_integer((json_int_t)gs->n));
-	json_object_set_new(o, "unreadable", json_integer((json_int_t)gs->unreadable));
-	json_object_set_new(o, "dump_nanotime", json_integer(gs->now));
-	json_object_set_new(o, "dump_nanotime_source", json_string(gs->now_source));
-	return o;
+	struct out_jw *w = malloc(sizeof(*w));
+	if (!w)
+		return -1;
+	out_jw_init(w, f, OUT_JW_MAX_DEPTH);
+	goroutine_json(w, g);
+	out_jw_finish(w);
+	free(w);
+	return 0;
 }
 
-json_t *out_goroutines_json(const struct ga_goroutines *gs, const struct ga_goroutine_filter *filter)
+static void head_json(struct out_jw *w, const struct ga_goroutines *gs)
 {
-	json_t *o = head_json(gs);
-	json_t *a = json_array();
+	out_jw_ku64(w, "total", gs->n);
+	out_jw_ku64(w, "unreadable", gs->unreadable);
+	out_jw_ki64(w, "dump_nanotime", gs->now);
+	out_jw_kstr(w, "dump_nanotime_source", gs->now_source);
+}
+
+int out_goroutines_json_print(FILE *f, const struct ga_goroutines *gs, const struct ga_goroutine_filter *filter)
+{
+	struct out_jw *w = malloc(sizeof(*w));
+	if (!w)
+		return -1;
+	/* one goroutine per line */
+	out_jw_init(w, f, 2);
+	out_jw_obj(w);
+	head_json(w, gs);
+	out_jw_key(w, "goroutines");
+	out_jw_arr(w);
 	for (size_t i = 0; i < gs->n; i++)
 		if (ga_goroutine_matches(&gs->v[i], filter))
-			json_array_append_new(a, out_goroutine_json(&gs->v[i]));
-	json_object_set_new(o, "goroutines", a);
-	return o;
+			goroutine_json(w, &gs->v[i]);
+	out_jw_finish(w);
+	free(w);
+	return 0;
 }
 
-json_t *out_goroutine_groups_json(const struct ga_goroutines *gs,
-				  const struct ga_goroutine_groups *groups)
+int out_goroutine_groups_json_print(FILE *f, const struct ga_goroutines *gs,
+				    const struct ga_goroutine_groups *groups)
 {
-	json_t *o = head_json(gs);
-	json_object_set_new(o, "matching", json_integer((json_int_t)groups->goroutines));
-	json_t *a = json_array();
+	struct out_jw *w = malloc(sizeof(*w));
+	if (!w)
+		return -1;
+	out_jw_init(w, f, OUT_JW_MAX_DEPTH);
+	out_jw_obj(w);
+	head_json(w, gs);
+	out_jw_ku64(w, "matching", groups->goroutines);
+	out_jw_key(w, "groups");
+	out_jw_arr(w);
 	for (size_t i = 0; i < groups->n; i++) {
 		const struct ga_goroutine_group *gr = &groups->v[i];
 		const struct ga_goroutine *g = gr->first;
-		json_t *e = json_object();
-		json_object_set_new(e, "count", json_integer((json_int_t)gr->count));
-		json_t *ids = json_array();
+		out_jw_obj(w);
+		out_jw_ku64(w, "count", gr->count);
+		out_jw_key(w, "ids");
+		w->pretty_depth = 3; /* the ids on one line */
+		out_jw_arr(w);
 		for (size_t k = 0; k < gr->count; k++)
-			json_array_append_new(ids, json_integer((json_int_t)gr->members[k]->id));
-		json_object_set_new(e, "ids", ids);
-		json_object_set_new(e, "status", json_string(g->status));
-		json_object_set_new(e, "wait_reason", json_string(g->wait_reason));
-		json_object_set_new(e, "waited_min_ns", gr->waited_min_ns >= 0 ? json_integer(gr->waited_min_ns) : json_null());
-		json_object_set_new(e, "waited_max_ns", gr->waited_max_ns >= 0 ? json_integer(gr->waited_max_ns) : json_null());
-		json_object_set_new(e, "system", json_boolean(g->system));
-		json_object_set_new(e, "blocked_on", json_string(g->blocked_on));
-		json_object_set_new(e, "created_by", loc_json(&g->created_by));
-		json_object_set_new(e, "frames", frames_json(g, false));
-		json_array_append_new(a, e);
+			out_jw_u64(w, gr->members[k]->id);
+		out_jw_end(w);
+		w->pretty_depth = OUT_JW_MAX_DEPTH;
+		out_jw_kstr(w, "status", g->status);
+		out_jw_kstr(w, "wait_reason", g->wait_reason);
+		out_jw_ki64n(w, "waited_min_ns", gr->waited_min_ns, gr->waited_min_ns >= 0);
+		out_jw_ki64n(w, "waited_max_ns", gr->waited_max_ns, gr->waited_max_ns >= 0);
+		out_jw_kbool(w, "system", g->system);
+		out_jw_kstr(w, "blocked_on", g->blocked_on);
+		out_jw_key(w, "created_by");
+		loc_json(w, &g->created_by);
+		out_jw_key(w, "frames");
+		frames_json(w, g, false);
+		out_jw_end(w);
 	}
-	json_object_set_new(o, "groups", a);
-	return o;
+	out_jw_finish(w);
+	free(w);
+	return 0;
 }

@@ -3,7 +3,6 @@
 #ifndef GA_OUT_GOROUTINES_H
 #define GA_OUT_GOROUTINES_H
 
-#include <jansson.h>
 #include <stdio.h>
 
 #include "goautopsy/goroutines.h"
@@ -15,10 +14,13 @@ void out_goroutine_detail(FILE *f, const struct ga_goroutines *gs, const struct 
 void out_goroutine_groups_text(FILE *f, const struct ga_goroutines *gs,
 			       const struct ga_goroutine_groups *groups);
 
-json_t *out_goroutine_json(const struct ga_goroutine *g);
-/* {"goroutines": [...], ...} for the goroutines matching filter. */
-json_t *out_goroutines_json(const struct ga_goroutines *gs, const struct ga_goroutine_filter *filter);
-json_t *out_goroutine_groups_json(const struct ga_goroutines *gs,
-				  const struct ga_goroutine_groups *groups);
+/* JSON of one goroutine (every field), pretty-printed. Returns 0 or -1. */
+int out_goroutine_json_print(FILE *f, const struct ga_goroutine *g);
+/* Prints {"total": ..., "goroutines": [...]} for the goroutines matching
+ * filter, one goroutine object per line. Returns 0, or -1 (out of memory). */
+int out_goroutines_json_print(FILE *f, const struct ga_goroutines *gs, const struct ga_goroutine_filter *filter);
+/* {"total": ..., "matching": ..., "groups": [...]}. Returns 0 or -1. */
+int out_goroutine_groups_json_print(FILE *f, const struct ga_goroutines *gs,
+				    const struct ga_goroutine_groups *groups);
 
 #endif

@@ -5,6 +5,7 @@
 
 #define MAX_WAITING (1u << 16) /* select cases are bounded by 65536 */
 #define MAX_COND_WORDS 512
+#define MAX_QUEUE_STEPS (1u << 22)
 
 const char *rt_block_kind_name(enum rt_block_kind k)
 {
@@ -54,6 +55,10 @@ struct ga_error *rt_blocked_open(struct ga_rt *rt, struct rt_chans *chans, struc
 	rt_const(rt, "runtime._Gwaiting", &b->gwaiting);
 	b->gleaked = -1;
 	rt_const(rt, "runtime._Gleaked", &b->gleaked);
+	ga_hash_init(&b->nl_done);
+	ga_hash_init(&b->nl_of_g);
+	ga_hash_init(&b->q_done);
+	ga_hash_init(&b->sudog_dir);
 	*out = b;
 	return NULL;
 }
@@ -63,6 +68,10 @@ void rt_blocked_close(struct rt_blocked_ctx *b)
 	if (!b)
 		return;
 	rt_semtable_free(&b->sem);
+	ga_hash_free(&b->nl_done);
+	ga_hash_free(&b->nl_of_g);
+	ga_hash_free(&b->q_done);
+	ga_hash_free(&b->sudog_dir);
 	free(b);
 }
 
@@ -130,13 +139,18 @@ static void scan_frames(const struct rt_unwinder *u, const struct rt_stack *st, 
 
 struct waiting_ctx {
 	struct rt_blocked *out;
-	uint64_t first_elem;
+	uint64_t g, first_elem;
 	bool first;
 };
 
 static bool add_waiting(void *ctx, const struct rt_sudog *s)
 {
 	struct waiting_ctx *x = ctx;
+	/* A semaphore waiter's sudog (Go 1.26 sets g.waiting for those too)
+	 * chains the other waiters on the same address by waitlink: those are
+	 * other goroutines' sudogs, not more cases of this one. */
+	if (!x->first && s->g != x->g)
+		return false;
 	if (x->first)
 		x->first_elem = s->elem;
 	x->first = false;
@@ -155,7 +169,7 @@ static bool add_waiting(void *ctx, const struct rt_sudog *s)
 static void read_waiting(struct rt_blocked_ctx *b, const struct rt_g *g, struct rt_blocked *out,
 			 uint64_t *first_elem)
 {
-	struct waiting_ctx x = {out, 0, true};
+	struct waiting_ctx x = {out, g->addr, 0, true};
 	if (!rt_sudog_walk(b->chans, g->waiting, RT_LINK_WAITLINK, MAX_WAITING, add_waiting, &x))
 		out->broken = true;
 	*first_elem = x.first_elem;
@@ -166,12 +180,77 @@ static uint64_t minus(uint64_t addr, const struct rt_field *f)
 	return addr && f->ok && addr >= f->off ? addr - f->off : 0;
 }
 
+struct index_ctx {
+	struct ga_hash *h;
+	uint64_t val;
+	bool by_g;  /* key: the sudog's g (else the sudog itself) */
+	bool keep;  /* keep an existing entry */
+	bool oom;
+};
+
+static bool index_sudog(void *ctx, const struct rt_sudog *s)
+{
+	struct index_ctx *x = ctx;
+	uint64_t key = x->by_g ? s->g : s->addr, old;
+	if (!key || (x->keep && ga_hash_get(x->h, key, &old)))
+		return true;
+	if (ga_hash_put(x->h, key, x->val)) {
+		x->oom = true;
+		return false;
+	}
+	return true;
+}
+
+/* Whether g waits in the notifyList at nl; every list is walked once. */
+static struct ga_error *notifylist_has_g(struct rt_blocked_ctx *b, uint64_t nl, uint64_t g, bool *has)
+{
+	uint64_t v, first;
+	*has = false;
+	if (!nl)
+		return NULL;
+	if (!ga_hash_get(&b->nl_done, nl, &v)) {
+		if (ga_hash_put(&b->nl_done, nl, 1))
+			return &ga_error_nomem;
+		if (rt_notifylist_first(b->chans, nl, &first) && first) {
+			struct index_ctx x = {&b->nl_of_g, nl, true, true, false};
+			rt_sudog_walk(b->chans, first, RT_LINK_NEXT, MAX_QUEUE_STEPS, index_sudog, &x);
+			if (x.oom)
+				return &ga_error_nomem;
+		}
+	}
+	*has = ga_hash_get(&b->nl_of_g, g, &v) && v == nl;
+	return NULL;
+}
+
+/* Which queue of channel c holds sudog s; each channel is walked once. */
+static struct ga_error *queue_dir(struct rt_blocked_ctx *b, uint64_t c, uint64_t s, uint8_t *dir)
+{
+	uint64_t v;
+	*dir = RT_DIR_UNKNOWN;
+	if (!ga_hash_get(&b->q_done, c, &v)) {
+		if (ga_hash_put(&b->q_done, c, 1))
+			return &ga_error_nomem;
+		struct rt_hchan h;
+		if (rt_chan_read(b->chans, c, &h)) {
+			struct index_ctx r = {&b->sudog_dir, RT_DIR_RECV, false, false, false};
+			struct index_ctx w = {&b->sudog_dir, RT_DIR_SEND, false, false, false};
+			rt_sudog_walk(b->chans, h.recvq, RT_LINK_NEXT, MAX_QUEUE_STEPS, index_sudog, &r);
+			rt_sudog_walk(b->chans, h.sendq, RT_LINK_NEXT, MAX_QUEUE_STEPS, index_sudog, &w);
+			if (r.oom || w.oom)
+				return &ga_error_nomem;
+		}
+	}
+	if (ga_hash_get(&b->sudog_dir, s, &v))
+		*dir = (uint8_t)v;
+	return NULL;
+}
+
 /* Go 1.19 sync.Cond: find the *Cond among the words of the Wait frame. */
-static void find_cond(struct rt_blocked_ctx *b, const struct rt_stack *st, size_t fi,
-		      const struct rt_g *g, struct rt_blocked *out)
+static struct ga_error *find_cond(struct rt_blocked_ctx *b, const struct rt_stack *st, size_t fi,
+				   const struct rt_g *g, struct rt_blocked *out)
 {
 	if (!b->cond_notify.ok || fi >= st->frames.len)
-		return;
+		return NULL;
 	const struct rt_frame *f = &st->frames.v[fi];
 	uint64_t lo = f->sp, hi = f->argp + 8 * 8;
 	for (uint64_t p = lo, n = 0; p < hi && n < MAX_COND_WORDS; p += 8, n++) {
@@ -179,20 +258,26 @@ static void find_cond(struct rt_blocked_ctx *b, const struct rt_stack *st, size_
 		if (!rt_read_ptr(b->rt, p, &w) || w < 4096)
 			continue;
 		uint64_t nl = w + b->cond_notify.off;
-		if (rt_notifylist_has_g(b->chans, nl, g->addr)) {
+		bool has;
+		struct ga_error *err = notifylist_has_g(b, nl, g->addr, &has);
+		if (err)
+			return err;
+		if (has) {
 			out->object = w;
 			out->sema = nl;
-			return;
+			return NULL;
 		}
 	}
+	return NULL;
 }
 
-void rt_blocked_on(struct rt_blocked_ctx *b, const struct rt_unwinder *u, const struct rt_g *g,
-		   const char *wait_reason, const struct rt_stack *st, struct rt_blocked *out)
+struct ga_error *rt_blocked_on(struct rt_blocked_ctx *b, const struct rt_unwinder *u, const struct rt_g *g,
+			       const char *wait_reason, const struct rt_stack *st, struct rt_blocked *out)
 {
+	struct ga_error *err = NULL;
 	memset(out, 0, sizeof(*out));
 	if (!g->readable || ((int64_t)g->status != b->gwaiting && (int64_t)g->status != b->gleaked))
-		return;
+		return NULL;
 	enum rt_block_kind k = kind_of_reason(wait_reason ? wait_reason : "");
 	struct frame_marks fm;
 	scan_frames(u, st, &fm);
@@ -220,16 +305,8 @@ void rt_blocked_on(struct rt_blocked_ctx *b, const struct rt_unwinder *u, const 
 		}
 		break;
 	case RT_BLOCK_SELECT:
-		for (size_t i = 0; i < out->nchans; i++) {
-			struct rt_hchan h;
-			struct rt_block_chan *c = &out->chans[i];
-			if (!rt_chan_read(b->chans, c->chan, &h))
-				continue;
-			if (rt_waitq_has(b->chans, h.recvq, c->sudog))
-				c->dir = RT_DIR_RECV;
-			else if (rt_waitq_has(b->chans, h.sendq, c->sudog))
-				c->dir = RT_DIR_SEND;
-		}
+		for (size_t i = 0; !err && i < out->nchans; i++)
+			err = queue_dir(b, out->chans[i].chan, out->chans[i].sudog, &out->chans[i].dir);
 		break;
 	case RT_BLOCK_MUTEX:
 	case RT_BLOCK_RWMUTEX:
@@ -259,15 +336,23 @@ void rt_blocked_on(struct rt_blocked_ctx *b, const struct rt_unwinder *u, const 
 	}
 	case RT_BLOCK_COND:
 		out->nchans = out->nchans_total = 0;
-		if (elem && b->cond_notify.ok && rt_notifylist_has_g(b->chans, elem, g->addr)) {
-			out->sema = elem;
-			out->object = minus(elem, &b->cond_notify);
-		} else if (st && fm.cond_frame != SIZE_MAX) {
-			find_cond(b, st, fm.cond_frame, g, out);
+		{
+			bool has = false;
+			if (elem && b->cond_notify.ok)
+				err = notifylist_has_g(b, elem, g->addr, &has);
+			if (err)
+				break;
+			if (has) {
+				out->sema = elem;
+				out->object = minus(elem, &b->cond_notify);
+			} else if (st && fm.cond_frame != SIZE_MAX) {
+				err = find_cond(b, st, fm.cond_frame, g, out);
+			}
 		}
 		break;
 	default:
 		out->nchans = out->nchans_total = 0;
 		break;
 	}
+	return err;
 }

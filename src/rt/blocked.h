@@ -67,13 +67,20 @@ struct rt_blocked_ctx {
 	struct rt_semtable sem;
 	struct rt_field mutex_sema, rw_w, rw_writer, rw_reader, wg_sema, cond_notify;
 	int64_t gwaiting, gleaked;
+	/* Wait queues are read once each, not once per waiter (100 000
+	 * goroutines on one Cond or channel would be quadratic). */
+	struct ga_hash nl_done;   /* notifyList address -> 1 once walked */
+	struct ga_hash nl_of_g;   /* g -> the (first walked) notifyList holding it */
+	struct ga_hash q_done;    /* hchan address -> 1 once its queues were walked */
+	struct ga_hash sudog_dir; /* sudog -> enum rt_chan_dir of the queue holding it */
 };
 
 struct ga_error *rt_blocked_open(struct ga_rt *rt, struct rt_chans *chans, struct rt_blocked_ctx **out);
 void rt_blocked_close(struct rt_blocked_ctx *b);
 /* wait_reason: the runtime's string for g (rt_waitreason). st: g's stack as
- * rt_unwind_g gave it (its frames' names disambiguate "semacquire"). */
-void rt_blocked_on(struct rt_blocked_ctx *b, const struct rt_unwinder *u, const struct rt_g *g,
+ * rt_unwind_g gave it (its frames' names disambiguate "semacquire").
+ * Fails only for out-of-memory; what cannot be read is left 0 / broken. */
+struct ga_error *rt_blocked_on(struct rt_blocked_ctx *b, const struct rt_unwinder *u, const struct rt_g *g,
 		   const char *wait_reason, const struct rt_stack *st, struct rt_blocked *out);
 
 #endif

@@ -36,6 +36,7 @@ struct ga_error *rt_chans_open(struct ga_rt *rt, struct rt_chans **out)
 	if (!c)
 		return &ga_error_nomem;
 	c->rt = rt;
+	c->walk_budget = RT_SUDOG_WALK_BUDGET;
 	const struct ga_type *h = ga_dwarf_type(rt->dw, ga_dwarf_type_by_name(rt->dw, "runtime.hchan"));
 	if (h) {
 		const char *H = "runtime.hchan";
@@ -140,8 +141,9 @@ bool rt_sudog_walk(struct rt_chans *c, uint64_t first, enum rt_sudog_link link, 
 	size_t power = 1, lam = 0;
 	for (size_t steps = 0; p; steps++) {
 		struct rt_sudog s;
-		if (steps >= max_steps || !rt_sudog_read(c, p, &s))
+		if (steps >= max_steps || !c->walk_budget || !rt_sudog_read(c, p, &s))
 			return false;
+		c->walk_budget--;
 		if (!visit(ctx, &s))
 			return true;
 		p = link == RT_LINK_NEXT ? s.next : s.waitlink;
@@ -176,23 +178,4 @@ void rt_waitq_gs(struct rt_chans *c, uint64_t first, uint64_t *gs, size_t max, s
 	struct gs_ctx x = {gs, max, 0};
 	*broken = !rt_sudog_walk(c, first, RT_LINK_NEXT, MAX_WAITQ_STEPS, collect_g, &x);
 	*n = x.n;
-}
-
-struct has_ctx {
-	uint64_t s;
-	bool found;
-};
-
-static bool is_sudog(void *ctx, const struct rt_sudog *s)
-{
-	struct has_ctx *x = ctx;
-	x->found = s->addr == x->s;
-	return !x->found;
-}
-
-bool rt_waitq_has(struct rt_chans *c, uint64_t first, uint64_t s)
-{
-	struct has_ctx x = {s, false};
-	rt_sudog_walk(c, first, RT_LINK_NEXT, MAX_WAITQ_STEPS, is_sudog, &x);
-	return x.found;
 }

@@ -41,7 +41,13 @@ struct rt_chans {
 		recvq_first, sendq_first, timer;
 	struct rt_field s_g, s_next, s_prev, s_elem, s_c, s_parent, s_waitlink, s_waittail,
 		s_ticket, s_isselect;
+	/* sudogs rt_sudog_walk may still read, all walks together: lists that
+	 * overlap (a crafted core can make every channel's queue a different
+	 * entry into one long list) must not add up to hours */
+	uint64_t walk_budget;
 };
+
+#define RT_SUDOG_WALK_BUDGET (1ull << 26)
 
 /* Layouts of hchan and sudog; never fails for want of them (have_* say). */
 struct ga_error *rt_chans_open(struct ga_rt *rt, struct rt_chans **out);
@@ -53,8 +59,9 @@ enum rt_sudog_link { RT_LINK_NEXT, RT_LINK_WAITLINK };
 /* Walks a list of sudogs linked by next (wait queues, notifyLists) or by
  * waitlink (g.waiting, same-address semaphore waiters), calling visit on
  * each until it returns false. Cycles are caught (Brent) and the walk is
- * bounded by max_steps. Returns false when the list is broken: a cycle, an
- * unreadable sudog, or longer than max_steps. */
+ * bounded by max_steps and by what is left of c->walk_budget. Returns false
+ * when the list is broken: a cycle, an unreadable sudog, longer than
+ * max_steps, or the budget is spent. */
 bool rt_sudog_walk(struct rt_chans *c, uint64_t first, enum rt_sudog_link link, size_t max_steps,
 		   bool (*visit)(void *ctx, const struct rt_sudog *s), void *ctx);
 /* Goroutines (g addresses) queued on a waitq starting at sudog `first`,
@@ -63,7 +70,5 @@ bool rt_sudog_walk(struct rt_chans *c, uint64_t first, enum rt_sudog_link link, 
  * unreadable sudog. */
 void rt_waitq_gs(struct rt_chans *c, uint64_t first, uint64_t *gs, size_t max, size_t *n,
 		 bool *broken);
-/* Whether sudog s is queued on the waitq starting at first. */
-bool rt_waitq_has(struct rt_chans *c, uint64_t first, uint64_t s);
 
 #endif

@@ -3,7 +3,8 @@
 
 #include "rt/goroutine.h"
 
-#define MAX_ALLGS (64u << 20)
+#define MAX_ALLGS (16u << 20) /* 16M goroutines: 32 GiB of stacks at least */
+#define MAX_STACK (1ull << 31)  /* the runtime's maxstacksize is 1 GB on 64-bit */
 
 struct ga_error *rt_g_layout(struct ga_rt *rt, struct rt_g_layout *l)
 {
@@ -55,6 +56,45 @@ static uint64_t rd(const uint8_t *buf, uint64_t bufsz, const struct rt_field *f)
 	return v;
 }
 
+static void decode_g(struct ga_rt *rt, const struct rt_g_layout *l, const uint8_t *buf, struct rt_g *g)
+{
+	uint64_t n = l->size;
+	g->readable = true;
+	g->goid = rd(buf, n, &l->goid);
+	g->status = (uint32_t)(rd(buf, n, &l->status) & ~(uint64_t)rt->gscan);
+	g->waitreason = (uint32_t)rd(buf, n, &l->waitreason);
+	g->waitsince = (int64_t)rd(buf, n, &l->waitsince);
+	g->gopc = rd(buf, n, &l->gopc);
+	g->startpc = rd(buf, n, &l->startpc);
+	g->parent_goid = rd(buf, n, &l->parent_goid);
+	g->stack_lo = rd(buf, n, &l->stack_lo);
+	g->stack_hi = rd(buf, n, &l->stack_hi);
+	g->sched_sp = rd(buf, n, &l->sched_sp);
+	g->sched_pc = rd(buf, n, &l->sched_pc);
+	g->sched_bp = rd(buf, n, &l->sched_bp);
+	g->sched_lr = rd(buf, n, &l->sched_lr);
+	g->sched_ctxt = rd(buf, n, &l->sched_ctxt);
+	g->syscallsp = rd(buf, n, &l->syscallsp);
+	g->syscallpc = rd(buf, n, &l->syscallpc);
+	g->m = rd(buf, n, &l->m);
+	g->waiting = rd(buf, n, &l->waiting);
+	g->defer_ = rd(buf, n, &l->defer_);
+	g->panic_ = rd(buf, n, &l->panic_);
+	g->labels = rd(buf, n, &l->labels);
+	g->lockedm = rd(buf, n, &l->lockedm);
+}
+
+/* Goroutine stacks come from stack spans in power-of-two sizes of at least
+ * 2 KiB (stackpool / stackLarge), so both ends are 2 KiB-aligned; a dead g
+ * may have none. */
+static bool plausible_stack(const struct rt_g *g)
+{
+	if (!g->stack_lo && !g->stack_hi)
+		return true;
+	return g->stack_lo < g->stack_hi && g->stack_hi - g->stack_lo <= MAX_STACK &&
+	       !(g->stack_lo % 2048) && !(g->stack_hi % 2048);
+}
+
 struct ga_error *rt_read_allgs(struct ga_rt *rt, struct rt_g **out, size_t *n_out)
 {
 	*out = NULL;
@@ -73,45 +113,55 @@ struct ga_error *rt_read_allgs(struct ga_rt *rt, struct rt_g **out, size_t *n_ou
 	if (len > MAX_ALLGS || len > cap)
 		return ga_error_create(GA_ERR_CORRUPT, "runtime.allgs has implausible length %llu (cap %llu)",
 				       (unsigned long long)len, (unsigned long long)cap);
-	struct rt_g *gs = calloc(len ? len : 1, sizeof(*gs));
+	GA_VEC(struct rt_g) gs = {0};
 	uint8_t *buf = malloc(l.size ? l.size : 1);
-	if (!gs || !buf) {
-		free(gs);
-		free(buf);
+	if (!buf)
 		return &ga_error_nomem;
-	}
-	for (uint64_t i = 0; i < len; i++) {
-		struct rt_g *g = &gs[i];
-		if (!rt_read_ptr(rt, ptr + 8 * i, &g->addr) ||
-		    !ga_mem_try_read(rt->mem, g->addr, buf, l.size))
+	/* The runtime puts each g once in allgs[:allglen], never nil. A slot
+	 * that is nil, not in the core, a g seen before or a g that cannot be
+	 * read means a damaged length or array: such slots get no entry each (a
+	 * bogus length would make millions of them); one entry at the end
+	 * stands for them all. Once one was met, the slots after it must also
+	 * hold a g as allgs has them: a known status other than _Gidle
+	 * (allgadd throws on it) and a plausible stack. Before, a damaged g is
+	 * listed with what can be read of it. */
+	bool have_names = false;
+	for (int k = 0; k < 32; k++)
+		have_names |= rt->gstatus_names[k] != NULL;
+	int64_t gidle = 0;
+	rt_const(rt, "runtime._Gidle", &gidle);
+	struct ga_hash seen;
+	ga_hash_init(&seen);
+	uint64_t bad = 0, first_bad = 0, dummy;
+	for (uint64_t i = 0; i < len && !err; i++) {
+		struct rt_g g = {0};
+		if (rt_read_ptr(rt, ptr + 8 * i, &g.addr) && g.addr && !ga_hash_get(&seen, g.addr, &dummy) &&
+		    ga_mem_try_read(rt->mem, g.addr, buf, l.size))
+			decode_g(rt, &l, buf, &g);
+		if (!g.readable || (bad && ((int64_t)g.status == gidle || !plausible_stack(&g) ||
+					    (have_names && (g.status >= 32 || !rt->gstatus_names[g.status]))))) {
+			if (!bad++)
+				first_bad = g.addr ? g.addr : ptr + 8 * i;
 			continue;
-		g->readable = true;
-		g->goid = rd(buf, l.size, &l.goid);
-		g->status = (uint32_t)(rd(buf, l.size, &l.status) & ~(uint64_t)rt->gscan);
-		g->waitreason = (uint32_t)rd(buf, l.size, &l.waitreason);
-		g->waitsince = (int64_t)rd(buf, l.size, &l.waitsince);
-		g->gopc = rd(buf, l.size, &l.gopc);
-		g->startpc = rd(buf, l.size, &l.startpc);
-		g->parent_goid = rd(buf, l.size, &l.parent_goid);
-		g->stack_lo = rd(buf, l.size, &l.stack_lo);
-		g->stack_hi = rd(buf, l.size, &l.stack_hi);
-		g->sched_sp = rd(buf, l.size, &l.sched_sp);
-		g->sched_pc = rd(buf, l.size, &l.sched_pc);
-		g->sched_bp = rd(buf, l.size, &l.sched_bp);
-		g->sched_lr = rd(buf, l.size, &l.sched_lr);
-		g->sched_ctxt = rd(buf, l.size, &l.sched_ctxt);
-		g->syscallsp = rd(buf, l.size, &l.syscallsp);
-		g->syscallpc = rd(buf, l.size, &l.syscallpc);
-		g->m = rd(buf, l.size, &l.m);
-		g->waiting = rd(buf, l.size, &l.waiting);
-		g->defer_ = rd(buf, l.size, &l.defer_);
-		g->panic_ = rd(buf, l.size, &l.panic_);
-		g->labels = rd(buf, l.size, &l.labels);
-		g->lockedm = rd(buf, l.size, &l.lockedm);
+		}
+		if (ga_hash_put(&seen, g.addr, 1) || ga_vec_push(&gs, g))
+			err = &ga_error_nomem;
 	}
 	free(buf);
-	*out = gs;
-	*n_out = len;
+	ga_hash_free(&seen);
+	if (err) {
+		ga_vec_free(&gs);
+		return err;
+	}
+	if (bad) {
+		struct rt_g g = {.addr = first_bad, .missing = bad};
+		if (ga_vec_push(&gs, g)) {
+			ga_vec_free(&gs);
+			return &ga_error_nomem;
+		}
+	}
+	*out = gs.v;
+	*n_out = gs.len;
 	return NULL;
 }
 

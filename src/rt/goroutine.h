@@ -20,6 +20,7 @@ struct rt_g {
 	uint64_t defer_, panic_;
 	uint64_t labels;
 	uint64_t lockedm;     /* the M it is locked to (LockOSThread), or 0 */
+	uint64_t missing;     /* a stand-in for this many bad allgs slots (see rt_read_allgs) */
 	bool readable;        /* false: the g itself could not be read */
 };
 
@@ -31,8 +32,12 @@ struct rt_g_layout {
 };
 
 struct ga_error *rt_g_layout(struct ga_rt *rt, struct rt_g_layout *l);
-/* Reads every g of runtime.allgs (dead ones included). Unreadable g's are
- * kept with readable=false so the count stays honest. */
+/* Reads every g of runtime.allgs (dead ones included). Slots that are nil,
+ * not in the core, or whose g cannot be read or has no known status (a
+ * damaged length, array or g: the runtime leaves none of these) get no
+ * entry each: one last entry, readable=false, stands for them all (addr:
+ * the first such g, or its slot when nil or missing; missing: how many), so
+ * the count stays honest and a bogus length cannot make the list huge. */
 struct ga_error *rt_read_allgs(struct ga_rt *rt, struct rt_g **out, size_t *n_out);
 bool rt_g_is_dead(const struct ga_rt *rt, const struct rt_g *g);
 /* runtime.isSystemGoroutine: started by a runtime.* function other than

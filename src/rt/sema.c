@@ -95,26 +95,9 @@ bool rt_sema_of_g(const struct rt_semtable *st, uint64_t g, uint64_t *sema)
 	return g && ga_hash_get(&st->g_sema, g, sema);
 }
 
-struct g_ctx {
-	uint64_t g;
-	bool found;
-};
-
-static bool is_g(void *ctx, const struct rt_sudog *s)
-{
-	struct g_ctx *x = ctx;
-	x->found = s->g == x->g;
-	return !x->found;
-}
-
-bool rt_notifylist_has_g(struct rt_chans *c, uint64_t nl, uint64_t g)
+bool rt_notifylist_first(struct rt_chans *c, uint64_t nl, uint64_t *first)
 {
 	struct rt_field head = rt_scalar_field(c->rt, "runtime.notifyList", "head");
-	uint64_t s;
-	if (!head.ok || !rt_read_ptr(c->rt, nl + head.off, &s))
-		return false;
-	/* a notifyList is linked through sudog.next */
-	struct g_ctx x = {g, false};
-	rt_sudog_walk(c, s, RT_LINK_NEXT, MAX_SEMA_NODES, is_g, &x);
-	return x.found;
+	*first = 0;
+	return nl && head.ok && rt_read_ptr(c->rt, nl + head.off, first);
 }

@@ -5,7 +5,8 @@
  *
  *   struct rt_semtable st;  rt_semtable_read(chans, &st);
  *   rt_sema_of_g(&st, g, &addr)        the semaphore a goroutine waits on
- *   rt_notifylist_has_g(chans, nl, g)  whether g waits in that notifyList
+ *   rt_notifylist_first(chans, nl, &s) the first waiter's sudog of a notifyList
+ *                                      (linked by sudog.next)
  *   rt_semtable_free(&st); */
 #ifndef GA_RT_SEMA_H
 #define GA_RT_SEMA_H
@@ -24,7 +25,8 @@ struct ga_error *rt_semtable_read(struct rt_chans *c, struct rt_semtable *out);
 void rt_semtable_free(struct rt_semtable *st);
 bool rt_sema_of_g(const struct rt_semtable *st, uint64_t g, uint64_t *sema);
 
-/* sync.Cond: whether g is among the waiters of the notifyList at nl. */
-bool rt_notifylist_has_g(struct rt_chans *c, uint64_t nl, uint64_t g);
+/* sync.Cond: the first sudog of the notifyList at nl (0 when empty); false
+ * when it cannot be read. The waiters are linked by sudog.next. */
+bool rt_notifylist_first(struct rt_chans *c, uint64_t nl, uint64_t *first);
 
 #endif
