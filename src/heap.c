@@ -8,6 +8,7 @@
 
 #include "goautopsy/heap.h"
 #include "graph/graph.h"
+#include "graph/typing.h"
 #include "rt/heap.h"
 #include "rt/ptrmap.h"
 #include "rt/rtype.h"
@@ -20,8 +21,9 @@ struct ga_heap_state {
 	struct rt_ptrmap pm;
 	struct rt_specials sp;
 	struct ga_graph g;
+	struct graph_typing typing;
 	struct ga_heap_stats stats;
-	bool types_ok, heap_ok, pm_ok, sp_ok, graph_ok;
+	bool types_ok, heap_ok, pm_ok, sp_ok, graph_ok, typing_ok;
 	struct ga_error *err;  /* the build failed: every later call gets a copy */
 	GA_VEC(struct ga_histo_row) histo;
 	bool histo_done;
@@ -40,6 +42,8 @@ void ga_session_heap_free(struct ga_session *s)
 	struct ga_heap_state *hs = s->heap;
 	if (!hs)
 		return;
+	if (hs->typing_ok)
+		graph_typing_free(&hs->typing);
 	if (hs->graph_ok)
 		graph_free(&hs->g);
 	if (hs->sp_ok)
@@ -118,6 +122,11 @@ static struct ga_error *build(struct ga_session *s, struct ga_heap_state *hs)
 	hs->graph_ok = true;
 	if (err)
 		return ga_error_context(err, "building the object graph");
+	double t1 = now();
+	if ((err = ga_session_type_objects(s, &hs->g, &hs->typing)))
+		return err;
+	hs->typing_ok = true;
+	hs->stats.t_typing = now() - t1;
 	struct ga_heap_stats *st = &hs->stats;
 	const struct graph_stats *gst = &hs->g.st;
 	st->live_bytes = gst->live_bytes;
@@ -153,7 +162,8 @@ static struct ga_error *build(struct ga_session *s, struct ga_heap_state *hs)
 	}
 	st->roots = hs->g.nroots;
 	st->edges = gst->edges;
-	st->typed_objects = gst->typed_objects;
+	for (uint32_t id = 0; id < hs->heap.nobjs; id++)
+		st->typed_objects += hs->heap.obj_typed_by[id] != RT_TYPED_NONE;
 	st->goroutines_precise = gst->goroutines_precise;
 	st->goroutines_conservative = gst->goroutines_conservative;
 	st->ptrmap_failures = gst->ptrmap_failures;
@@ -162,6 +172,15 @@ static struct ga_error *build(struct ga_session *s, struct ga_heap_state *hs)
 	st->t_edges = hs->g.t_edges;
 	st->t_mark = hs->g.t_mark;
 	return NULL;
+}
+
+const struct graph_typing *ga_session_heap_typing(struct ga_session *s, const struct ga_graph **g)
+{
+	struct ga_heap_state *hs = s->heap && !s->heap->err ? s->heap : NULL;
+	if (!hs || !hs->typing_ok)
+		return NULL;
+	*g = &hs->g;
+	return &hs->typing;
 }
 
 static struct ga_error *state(struct ga_session *s, struct ga_heap_state **out)

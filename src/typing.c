@@ -9,15 +9,6 @@
 #include "rt/unwind.h"
 #include "session.h"
 
-void ga_session_typing_free(struct ga_session *s)
-{
-	if (!s->typing)
-		return;
-	graph_typing_free(s->typing);
-	free(s->typing);
-	s->typing = NULL;
-}
-
 /* Physical frames of every live goroutine, for their DWARF variables.
  * A goroutine whose stack cannot be walked gives the frames found before
  * the walk stopped; without an unwinder there are no frames at all. */
@@ -66,25 +57,16 @@ static struct ga_error *frames(struct ga_session *s, struct typing_frame **out, 
 	return NULL;
 }
 
-struct ga_error *ga_session_typing_run(struct ga_session *s, struct ga_graph *g)
+struct ga_error *ga_session_type_objects(struct ga_session *s, struct ga_graph *g,
+					 struct graph_typing *t)
 {
-	ga_session_typing_free(s);
-	struct graph_typing *t = calloc(1, sizeof(*t));
-	if (!t)
-		return &ga_error_nomem;
 	struct typing_frame *fr;
 	size_t nfr;
 	struct ga_error *err = frames(s, &fr, &nfr);
 	if (!err)
 		err = graph_typing_run(t, g, s->rt, fr, nfr);
 	free(fr);
-	if (err) {
-		free(t);
-		return ga_error_context(err, "typing heap objects");
-	}
-	s->typing = t;
-	s->typing_graph = g;
-	return NULL;
+	return err ? ga_error_context(err, "typing heap objects") : NULL;
 }
 
 struct ga_error *ga_heap_typing_stats(struct ga_session *s, struct ga_typing_stats *out)
@@ -94,9 +76,11 @@ struct ga_error *ga_heap_typing_stats(struct ga_session *s, struct ga_typing_sta
 	struct ga_error *err = ga_heap_stats(s, &hst);
 	if (err)
 		return err;
-	if (!s->typing)
+	const struct ga_graph *g;
+	const struct graph_typing *t = ga_session_heap_typing(s, &g);
+	if (!t)
 		return ga_error_create(GA_ERR_NOT_FOUND, "heap objects were not typed");
-	const struct typing_stats *st = &s->typing->st;
+	const struct typing_stats *st = &t->st;
 	out->live_objects = st->live_objects;
 	out->live_bytes = st->live_bytes;
 	out->typed_objects = st->typed_objects;
@@ -119,7 +103,8 @@ bool ga_heap_object_type(struct ga_session *s, ga_obj id, struct ga_object_type 
 {
 	memset(out, 0, sizeof(*out));
 	struct ga_object o;
-	const struct graph_typing *t = s->typing;
+	const struct ga_graph *g;
+	const struct graph_typing *t = ga_session_heap_typing(s, &g);
 	if (!t || !ga_heap_object(s, id, &o) || id >= t->nobjs)
 		return false;
 	out->type = o.type;
@@ -136,7 +121,7 @@ bool ga_heap_object_type(struct ga_session *s, ga_obj id, struct ga_object_type 
 		out->count = 1;
 	else if (esz && o.size > out->offset)
 		out->count = (o.size - out->offset) / esz;
-	graph_typing_provenance(t, s->typing_graph, s->rt, id, out->provenance,
+	graph_typing_provenance(t, g, s->rt, id, out->provenance,
 				sizeof(out->provenance));
 	return true;
 }

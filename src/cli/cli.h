@@ -43,5 +43,6 @@ int cmd_goroutines(struct cli_opts *o);
 int cmd_goroutine(struct cli_opts *o);
 int cmd_map(struct cli_opts *o);
 int cmd_report(struct cli_opts *o);
+int cmd_types(struct cli_opts *o);
 
 #endif

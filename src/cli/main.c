@@ -22,6 +22,7 @@ static const struct command commands[] = {
 	{"goroutine", "CORE ID", "one goroutine whole: state, wait, creator, stack, what it is blocked on", cmd_goroutine},
 	{"map", "CORE GLOBAL|ADDR", "a map's entries, capacity and storage (ADDR needs --type)", cmd_map},
 	{"report", "CORE", "leaks found, ranked by waste: findings with holder and fix (--fail-on for pipelines)", cmd_report},
+	{"types", "CORE [ADDR...]", "how much of the live heap is typed and from what evidence; the type and provenance of objects (--limit N: N untyped ones)", cmd_types},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -258,10 +258,17 @@ static void visit_chan(struct typer *x, const struct holder *hd, uint64_t c, ga_
 	    !rt_read_field(x->rt, c, &recvx, &rx) || !cap || !b || n > cap || rx >= cap ||
 	    cap > UINT64_MAX / et->size)
 		return;
-	/* A buffer without pointers shares the hchan's allocation (makechan). */
+	/* A buffer without pointers shares the hchan's allocation (makechan).
+	 * The buffer must fit its slot: qcount and dataqsiz of a stale or
+	 * hostile hchan bound nothing by themselves. */
 	uint64_t cb, cs, bb, bs;
-	if (slot_of(x, b, &bb, &bs) != slot_of(x, c, &cb, &cs))
+	rt_obj_id bid = slot_of(x, b, &bb, &bs);
+	if (bid == RT_NO_OBJ || cap > (bb + bs - b) / et->size)
+		return;
+	if (bid != slot_of(x, c, &cb, &cs))
 		evidence(x, hd, b, ct->elem, TYPING_CHAN, TYPING_S_EXACT, chan);
+	if (!has_ptrs(x, ct->elem))
+		return;
 	for (uint64_t k = 0; k < n && !x->err; k++)
 		push(x, b + (rx + k) % cap * et->size, ct->elem, 1);
 }
