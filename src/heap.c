@@ -116,7 +116,20 @@ static struct ga_error *build(struct ga_session *s, struct ga_heap_state *hs)
 	uint64_t *sps;
 	if ((err = thread_sps(s, gs, ngs, &sps)))
 		return err;
-	struct graph_stack_src stk = {gs, ngs, sps};
+	/* precise stacks need the function table; without it (a stripped
+	 * pclntab, a corrupt core) every stack is scanned conservatively */
+	struct rt_unwinder *u = NULL;
+	if ((err = ga_session_unwinder(s, &u))) {
+		if (err == &ga_error_nomem) {
+			free(sps);
+			return err;
+		}
+		ga_error_destroy(err);
+		u = NULL;
+	}
+	if (s->conservative_stacks)
+		u = NULL;
+	struct graph_stack_src stk = {gs, ngs, sps, u};
 	err = graph_build(&hs->g, &hs->heap, &hs->types, &hs->pm, &hs->sp, &stk);
 	free(sps);
 	hs->graph_ok = true;

@@ -184,6 +184,7 @@ struct ga_error *ga_session_open(const char *core_path, const struct ga_session_
 	err = ga_mem_build(s->core, &back, 1, &s->mem);
 	if (err)
 		goto fail;
+	s->conservative_stacks = opts->conservative_stacks;
 	if (!opts->skip_exe_check) {
 		err = verify_exe(s);
 		if (err)

@@ -57,6 +57,7 @@ struct ga_session {
 	struct ga_gr_state *gr;
 	/* heap objects, roots, object graph (src/heap.c) */
 	struct ga_heap_state *heap;
+	bool conservative_stacks;
 	char *heap_mark_error;
 };
 

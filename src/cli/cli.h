@@ -14,6 +14,7 @@ struct cli_opts {
 	bool json;
 	bool allow_truncated;
 	bool no_exe_check;
+	bool conservative_stacks; /* --conservative-stacks */
 	const char *type;      /* --type: Go type of the value at an address */
 	/* goroutines: --all, --state, --reason, --func, --blocked-on, --user */
 	bool all;

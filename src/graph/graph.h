@@ -14,6 +14,8 @@
 #include "rt/rtype.h"
 #include "rt/specials.h"
 
+struct rt_unwinder;
+
 typedef uint32_t graph_node;
 #define GRAPH_NONE UINT32_MAX
 
@@ -100,6 +102,7 @@ struct graph_stack_src {
 	struct rt_g *gs;
 	size_t ngs;
 	const uint64_t *thread_sp; /* per g: sp of the thread running it, 0 if none */
+	struct rt_unwinder *unwinder; /* NULL: every stack is scanned conservatively */
 };
 
 /* Builds roots, edges (forward and reverse), marks. Types found in malloc
