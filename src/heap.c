@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/file.h"
 #include "goautopsy/heap.h"
 #include "graph/graph.h"
 #include "graph/typing.h"
@@ -29,13 +30,6 @@ struct ga_heap_state {
 	bool histo_done;
 	GA_VEC(char *) pools;  /* field name buffers handed out */
 };
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 void ga_session_heap_free(struct ga_session *s)
 {
@@ -95,7 +89,7 @@ static struct ga_error *thread_sps(struct ga_session *s, struct rt_g *gs, size_t
 static struct ga_error *build(struct ga_session *s, struct ga_heap_state *hs)
 {
 	struct ga_error *err;
-	double t0 = now();
+	double t0 = ga_now();
 	if ((err = rt_types_init(s->rt, &hs->types)))
 		return ga_error_context(err, "reading type descriptors");
 	hs->types_ok = true;
@@ -108,7 +102,10 @@ static struct ga_error *build(struct ga_session *s, struct ga_heap_state *hs)
 	if ((err = rt_read_specials(&hs->heap, &hs->sp)))
 		return ga_error_context(err, "reading span specials");
 	hs->sp_ok = true;
-	hs->stats.t_enumerate = now() - t0;
+	hs->stats.t_enumerate = ga_now() - t0;
+	hs->stats.rss_enumerate = ga_peak_rss();
+	hs->stats.t_load = s->t_open;
+	hs->stats.rss_load = s->rss_open;
 	struct rt_g *gs;
 	size_t ngs;
 	if ((err = ga_session_goroutines(s, &gs, &ngs)))
@@ -135,11 +132,13 @@ static struct ga_error *build(struct ga_session *s, struct ga_heap_state *hs)
 	hs->graph_ok = true;
 	if (err)
 		return ga_error_context(err, "building the object graph");
-	double t1 = now();
+	hs->stats.rss_mark = ga_peak_rss();
+	double t1 = ga_now();
 	if ((err = ga_session_type_objects(s, &hs->g, &hs->typing)))
 		return err;
 	hs->typing_ok = true;
-	hs->stats.t_typing = now() - t1;
+	hs->stats.t_typing = ga_now() - t1;
+	hs->stats.rss_typing = ga_peak_rss();
 	struct ga_heap_stats *st = &hs->stats;
 	const struct graph_stats *gst = &hs->g.st;
 	st->live_bytes = gst->live_bytes;
@@ -424,8 +423,11 @@ struct ga_error *ga_heap_dominators(struct ga_session *s)
 	struct ga_error *err = state(s, &hs);
 	if (err)
 		return err;
+	bool had = hs->g.idom != NULL;
 	err = graph_dominators(&hs->g);
 	hs->stats.t_dominators = hs->g.t_dom;
+	if (!had && !err)
+		hs->stats.rss_dominators = ga_peak_rss();
 	return err;
 }
 

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/file.h"
 #include "session.h"
 
 /* Where the core says the executable was: the file mapped at AT_ENTRY,
@@ -128,6 +129,7 @@ struct ga_error *ga_session_open(const char *core_path, const struct ga_session_
 	static const struct ga_session_options defaults;
 	if (!opts)
 		opts = &defaults;
+	double t0 = ga_now();
 	struct ga_session *s = calloc(1, sizeof(*s));
 	if (!s)
 		return &ga_error_nomem;
@@ -199,6 +201,8 @@ struct ga_error *ga_session_open(const char *core_path, const struct ga_session_
 	err = rt_open(s->core, &s->mem, s->exe, s->dw, s->bias, &s->rt);
 	if (err)
 		goto fail;
+	s->t_open = ga_now() - t0;
+	s->rss_open = ga_peak_rss();
 	*out = s;
 	return NULL;
 fail:

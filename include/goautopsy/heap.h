@@ -45,8 +45,14 @@ struct ga_heap_stats {
 	uint64_t ptrmap_failures;                /* objects whose pointer map could not be read */
 	uint64_t unreadable;                     /* spans/bitmaps the core did not hold */
 	const char *ptrmap_layout;               /* how pointer words were found */
-	/* seconds per phase, for benchmarks */
-	double t_enumerate, t_edges, t_mark, t_typing, t_dominators;
+	/* per phase, for benchmarks: wall seconds, and the process's peak RSS
+	 * in bytes when the phase ended (load: opening the core, the
+	 * executable and its DWARF; enumerate: type descriptors, spans,
+	 * objects, pointer maps, specials; edges: goroutines, roots and
+	 * object edges; mark: marking and reverse edges; typing: DWARF
+	 * propagation; dominators: idom and retained sizes, once computed) */
+	double t_load, t_enumerate, t_edges, t_mark, t_typing, t_dominators;
+	uint64_t rss_load, rss_enumerate, rss_mark, rss_typing, rss_dominators;
 };
 
 /* Builds the graph and marks it (dominators are computed on demand). */

@@ -22,4 +22,10 @@ struct ga_error *ga_file_open(const char *path, const char *tmpdir,
 			      struct ga_mapped_file *out);
 void ga_file_close(struct ga_mapped_file *f);
 
+/* Peak resident set size of this process so far (VmHWM), in bytes; 0 when
+ * /proc/self/status cannot be read. For benchmarks. */
+uint64_t ga_peak_rss(void);
+/* Monotonic wall clock, in seconds. */
+double ga_now(void);
+
 #endif

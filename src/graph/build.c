@@ -7,19 +7,13 @@
 #include <time.h>
 
 #include "graph/graph.h"
+#include "base/file.h"
 #include "exe/dwvars.h"
 #include "rt/goroutine.h"
 #include "rt/stackmap.h"
 
 #define MAX_EDGES 0xfffffff0u
 #define MAX_STACK_BYTES (1ull << 30)
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 struct edge_vec {
 	uint32_t *v;
@@ -810,7 +804,7 @@ struct ga_error *graph_build(struct ga_graph *g, struct rt_heap *h, struct rt_ty
 	g->types = types;
 	ga_sb_init(&g->names);
 	ga_sb_appendn(&g->names, "", 1);
-	double t0 = now();
+	double t0 = ga_now();
 	struct builder b = {.g = g, .h = h, .rt = h->rt, .heap_lo = UINT64_MAX};
 	for (size_t i = 0; i < h->arenas.len; i++) {
 		uint64_t lo = h->arenas.v[i].base, hi = lo + h->arena_bytes;
@@ -857,8 +851,8 @@ struct ga_error *graph_build(struct ga_graph *g, struct rt_heap *h, struct rt_ty
 	g->fwd_off[g->nnodes] = (uint32_t)edges.len;
 	g->fwd = edges.v;
 	edges.v = NULL;
-	g->t_edges = now() - t0;
-	t0 = now();
+	g->t_edges = ga_now() - t0;
+	t0 = ga_now();
 	if ((err = mark(g)) || (err = reverse(g)))
 		goto out;
 	g->st.edges = g->fwd_off[g->nnodes];
@@ -878,7 +872,7 @@ struct ga_error *graph_build(struct ga_graph *g, struct rt_heap *h, struct rt_ty
 				g->st.typed_objects++;
 		}
 	}
-	g->t_mark = now() - t0;
+	g->t_mark = ga_now() - t0;
 out:
 	ga_vec_free(&b.redges);
 	ga_vec_free(&b.roff);

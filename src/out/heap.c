@@ -128,6 +128,22 @@ static void totals_json(json_t *j, const struct ga_heap_stats *st)
 	json_object_set_new(j, "goroutines_conservative", json_integer((json_int_t)st->goroutines_conservative));
 	json_object_set_new(j, "goroutines_precise", json_integer((json_int_t)st->goroutines_precise));
 	json_object_set_new(j, "pointer_maps", json_string(st->ptrmap_layout));
+	/* wall seconds and peak RSS (bytes) at the end of each phase */
+	static const char *const names[] = {"load", "enumerate", "edges", "mark", "typing",
+					    "dominators"};
+	const double secs[] = {st->t_load, st->t_enumerate, st->t_edges, st->t_mark, st->t_typing,
+			       st->t_dominators};
+	const uint64_t rss[] = {st->rss_load, st->rss_enumerate, 0, st->rss_mark, st->rss_typing,
+				st->rss_dominators};
+	json_t *ph = json_object();
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		json_t *p = json_object();
+		json_object_set_new(p, "seconds", json_real(secs[i]));
+		if (rss[i])
+			json_object_set_new(p, "peak_rss", json_integer((json_int_t)rss[i]));
+		json_object_set_new(ph, names[i], p);
+	}
+	json_object_set_new(j, "phases", ph);
 }
 
 static void totals_text(FILE *f, const struct ga_heap_stats *st)
