@@ -103,9 +103,10 @@ static struct ga_error *build(struct ga_session *s, struct ga_heap_state *hs)
 		return ga_error_context(err, "reading span specials");
 	hs->sp_ok = true;
 	hs->stats.t_enumerate = ga_now() - t0;
-	hs->stats.rss_enumerate = ga_peak_rss();
+	hs->stats.rss_enumerate = ga_peak_rss(NULL);
 	hs->stats.t_load = s->t_open;
 	hs->stats.rss_load = s->rss_open;
+	hs->stats.anon_load = s->anon_open;
 	struct rt_g *gs;
 	size_t ngs;
 	if ((err = ga_session_goroutines(s, &gs, &ngs)))
@@ -132,13 +133,13 @@ static struct ga_error *build(struct ga_session *s, struct ga_heap_state *hs)
 	hs->graph_ok = true;
 	if (err)
 		return ga_error_context(err, "building the object graph");
-	hs->stats.rss_mark = ga_peak_rss();
+	hs->stats.rss_mark = ga_peak_rss(NULL);
 	double t1 = ga_now();
 	if ((err = ga_session_type_objects(s, &hs->g, &hs->typing)))
 		return err;
 	hs->typing_ok = true;
 	hs->stats.t_typing = ga_now() - t1;
-	hs->stats.rss_typing = ga_peak_rss();
+	hs->stats.rss_typing = ga_peak_rss(&hs->stats.anon_typing);
 	struct ga_heap_stats *st = &hs->stats;
 	const struct graph_stats *gst = &hs->g.st;
 	st->live_bytes = gst->live_bytes;
@@ -427,7 +428,7 @@ struct ga_error *ga_heap_dominators(struct ga_session *s)
 	err = graph_dominators(&hs->g);
 	hs->stats.t_dominators = hs->g.t_dom;
 	if (!had && !err)
-		hs->stats.rss_dominators = ga_peak_rss();
+		hs->stats.rss_dominators = ga_peak_rss(&hs->stats.anon_dominators);
 	return err;
 }
 

@@ -202,7 +202,7 @@ struct ga_error *ga_session_open(const char *core_path, const struct ga_session_
 	if (err)
 		goto fail;
 	s->t_open = ga_now() - t0;
-	s->rss_open = ga_peak_rss();
+	s->rss_open = ga_peak_rss(&s->anon_open);
 	*out = s;
 	return NULL;
 fail:

@@ -59,7 +59,7 @@ struct ga_session {
 	struct ga_heap_state *heap;
 	bool conservative_stacks;
 	double t_open;          /* seconds ga_session_open took */
-	uint64_t rss_open;      /* peak RSS after it */
+	uint64_t rss_open, anon_open; /* peak RSS and RssAnon after it */
 	char *heap_mark_error;
 };
 

@@ -117,9 +117,13 @@ def main():
     print(f"{'phases':<12} {total:>8.2f}")
     print(f"{'whole run':<12} {wall:>8.2f} {peak / 2**20:>6.0f} MiB")
     load_rss = j["phases"]["load"].get("peak_rss", 0)
+    anon = j.get("anon_rss_after_dominators", 0) - j.get("anon_rss_after_load", 0)
     if nobj:
-        print(f"analyzer memory: {(peak - load_rss) / nobj:.1f} bytes per object "
-              f"(peak RSS minus RSS after load, over {nobj} objects)")
+        print(f"peak RSS - RSS after load: {(peak - load_rss) / nobj:.1f} bytes per object "
+              f"(includes the core's pages read through the mapping)")
+        if anon > 0:
+            print(f"analyzer memory: {anon / 2**20:.0f} MiB anonymous after the dominators, "
+                  f"{anon / nobj:.1f} bytes per object")
     return 0
 
 

@@ -53,6 +53,9 @@ struct ga_heap_stats {
 	 * propagation; dominators: idom and retained sizes, once computed) */
 	double t_load, t_enumerate, t_edges, t_mark, t_typing, t_dominators;
 	uint64_t rss_load, rss_enumerate, rss_mark, rss_typing, rss_dominators;
+	/* anonymous memory resident (RssAnon: without the mapped core's pages)
+	 * after load, typing and the dominators */
+	uint64_t anon_load, anon_typing, anon_dominators;
 };
 
 /* Builds the graph and marks it (dominators are computed on demand). */

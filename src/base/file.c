@@ -269,19 +269,24 @@ void ga_file_close(struct ga_mapped_file *f)
 	f->fd = -1;
 }
 
-uint64_t ga_peak_rss(void)
+uint64_t ga_peak_rss(uint64_t *anon_now)
 {
 	FILE *f = fopen("/proc/self/status", "r");
 	char line[256];
-	uint64_t kb = 0;
+	uint64_t kb = 0, anon = 0;
+	if (anon_now)
+		*anon_now = 0;
 	if (!f)
 		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "VmHWM:", 6)) {
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "VmHWM:", 6))
 			kb = strtoull(line + 6, NULL, 10);
-			break;
-		}
+		else if (!strncmp(line, "RssAnon:", 8))
+			anon = strtoull(line + 8, NULL, 10);
+	}
 	fclose(f);
+	if (anon_now)
+		*anon_now = anon * 1024;
 	return kb * 1024;
 }
 

@@ -65,6 +65,8 @@ struct typer {
 	ga_type_id uint8_type, funcval_type;
 	uint64_t header_size;          /* malloc header bytes */
 	uint64_t types_base;           /* moduledata.types of the first module */
+	ga_type_id mi_type;            /* the last type map_internal was asked about */
+	bool mi;
 	struct ga_error *err;
 };
 
@@ -477,8 +479,15 @@ static void scan_object(struct typer *x, rt_obj_id id)
 {
 	struct graph_typing *t = x->t;
 	const struct ga_type *tt = ty(x, t->type[id]);
-	uint64_t base = rt_heap_addr(x->h, id), size = rt_heap_size(x->h, id);
-	if (!tt || !tt->size || map_internal(tt) || t->off[id] + tt->size > size)
+	const struct rt_hspan *sp = &x->h->spans.v[rt_heap_span_of(x->h, id)];
+	uint64_t base = rt_heap_addr_in(x->h, sp, id), size = sp->elemsize;
+	if (!tt || !tt->size || t->off[id] + tt->size > size)
+		return;
+	if (x->mi_type != t->type[id]) {
+		x->mi_type = t->type[id];
+		x->mi = map_internal(tt);
+	}
+	if (x->mi)
 		return;
 	struct holder hd = {TYPING_H_OBJECT,
 			    t->strength[id] < TYPING_S_EXACT ? t->strength[id] : TYPING_S_EXACT, id};

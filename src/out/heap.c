@@ -144,6 +144,9 @@ static void totals_json(json_t *j, const struct ga_heap_stats *st)
 		json_object_set_new(ph, names[i], p);
 	}
 	json_object_set_new(j, "phases", ph);
+	json_object_set_new(j, "anon_rss_after_load", json_integer((json_int_t)st->anon_load));
+	json_object_set_new(j, "anon_rss_after_typing", json_integer((json_int_t)st->anon_typing));
+	json_object_set_new(j, "anon_rss_after_dominators", json_integer((json_int_t)st->anon_dominators));
 }
 
 static void totals_text(FILE *f, const struct ga_heap_stats *st)
