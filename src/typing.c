@@ -40,7 +40,7 @@ static struct ga_error *frames(struct ga_session *s, struct typing_frame **out, 
 			/* a dead frame (under sigpanic) holds nothing */
 			if (!f->continpc)
 				continue;
-			struct typing_frame tf = {f->pc, f->fp, f->sp, gs[i].goid};
+			struct typing_frame tf = {f->sym_pc, f->fp, f->sp, gs[i].goid};
 			if (ga_vec_push(&v, tf)) {
 				err = &ga_error_nomem;
 				break;

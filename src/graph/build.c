@@ -385,8 +385,9 @@ static void frame_roots(struct builder *b, struct stack_scratch *x, struct rt_un
 	const char *fn = rt_pcln_name(u->pcln, &f->fn);
 	x->items.len = 0;
 	x->vars.len = 0;
-	if (f->pc >= b->rt->bias)
-		ga_dwarf_frame_vars(b->rt->dw, f->pc - b->rt->bias, f->fp, collect_var, &x->vars);
+	/* variables where the frame is: at the call for a return address */
+	if (f->sym_pc >= b->rt->bias)
+		ga_dwarf_frame_vars(b->rt->dw, f->sym_pc - b->rt->bias, f->fp, collect_var, &x->vars);
 	for (size_t i = 0; i < r->slots.len && !b->err; i++)
 		if (r->slots.v[i].frame == fi) {
 			struct fitem it = {r->slots.v[i].addr, 8, var_at(x, r->slots.v[i].addr), 0, 0};
