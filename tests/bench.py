@@ -80,14 +80,15 @@ def main():
     extra = ["--conservative-stacks"] if a.conservative_stacks else []
     best = None
     for _ in range(max(1, a.runs)):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         j, wall = run_once(tool, a.case_dir, extra)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         # RUSAGE_CHILDREN keeps the largest child so far: exact for run 1
-        peak = max(after, before) * 1024
+        peak = max(r0.ru_maxrss, r1.ru_maxrss) * 1024
+        cpu = (r1.ru_utime - r0.ru_utime, r1.ru_stime - r0.ru_stime)
         if best is None or wall < best[1]:
-            best = (j, wall, peak)
-    j, wall, peak = best
+            best = (j, wall, peak, cpu)
+    j, wall, peak, cpu = best
     truth = {}
     tp = os.path.join(a.case_dir, "truth.json")
     if os.path.exists(tp):
@@ -115,7 +116,9 @@ def main():
         rss = f"{p['peak_rss'] / 2**20:.0f} MiB" if "peak_rss" in p else "-"
         print(f"{name:<12} {p['seconds']:>8.2f} {rss:>10}")
     print(f"{'phases':<12} {total:>8.2f}")
-    print(f"{'whole run':<12} {wall:>8.2f} {peak / 2**20:>6.0f} MiB")
+    print(f"{'whole run':<12} {wall:>8.2f} {peak / 2**20:>6.0f} MiB   "
+          f"(CPU: {cpu[0]:.2f} s user, {cpu[1]:.2f} s system; load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
     load_rss = j["phases"]["load"].get("peak_rss", 0)
     anon = j.get("anon_rss_after_dominators", 0) - j.get("anon_rss_after_load", 0)
     if nobj:

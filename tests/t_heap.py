@@ -209,3 +209,37 @@ def test_bad_address():
     assert r.code == 1 and "not in an allocated heap object" in r.err, r.err
     r = c.run("path", "nonsense")
     assert r.code == 2, r.err
+
+
+def test_types_provenance():
+    """The subslice array has no runtime type (noscan, no header): typing
+    gives it [N]uint8 from the slice in main.keep, into its middle."""
+    for c in lib.corpus():
+        if c.name != "subslice":
+            continue
+        leak = c.truth["leaks"][0]
+        t = c.json("types", leak["addr"])
+        assert t["typed_share"] > 0.9, t["typed_share"]
+        o = t["objects"][0]
+        assert o["type"] == "uint8" and o["how"] in ("slice", "malloc header", "largeType"), o
+        if o["how"] == "slice":
+            assert "main.keep" in o["provenance"] and "middle" in o["provenance"], o
+        assert o["count"] * 1 + o["offset"] <= o["size"], o
+
+
+def test_precise_stack_roots():
+    """A blocked sender's buffer is held by its frame, scanned by the stack
+    map (not conservatively), named after the goroutine and the function."""
+    for c in lib.corpus():
+        if c.name != "chan_senders":
+            continue
+        h = _histogram(c)
+        assert h["goroutines_precise"] > 0, h
+        leak = c.truth["leaks"][0]
+        gid = re.match(r"goroutine (\d+) ", leak["holder"]).group(1)
+        p = c.json("path", leak["addr"], "--from", f"goroutine {gid}")
+        root = p["nodes"][0]["root"]
+        assert root["kind"] == "frame" and root["scan"] == "precise", root
+        assert root["name"].startswith(f"goroutine {gid} frame main.search"), root
+        cons = _histogram(c, "--conservative-stacks")
+        assert cons["goroutines_precise"] == 0 and cons["goroutines_conservative"] > 0, cons
