@@ -346,7 +346,8 @@ static void reach_stack_objects(struct builder *b, struct stack_scratch *x, cons
 	struct rt_roots *r = &x->roots;
 	struct ga_mem *mem = b->rt->mem;
 	x->queue.len = 0;
-	memset(x->reached, 0, r->objects.len);
+	if (r->objects.len)
+		memset(x->reached, 0, r->objects.len);
 	uint64_t v;
 	for (size_t i = 0; i < r->slots.len && !b->err; i++)
 		if (ga_mem_u64(mem, r->slots.v[i].addr, &v))
@@ -416,7 +417,8 @@ static void frame_roots(struct builder *b, struct stack_scratch *x, struct rt_un
 		b->g->st.frames_conservative++;
 	else
 		b->g->st.frames_precise++;
-	qsort(x->items.v, x->items.len, sizeof(*x->items.v), fitem_cmp);
+	if (x->items.len > 1)
+		qsort(x->items.v, x->items.len, sizeof(*x->items.v), fitem_cmp);
 	for (size_t i = 0; i < x->items.len && !b->err;) {
 		const struct fitem *it = &x->items.v[i];
 		if (it->what == 2) {
@@ -482,7 +484,8 @@ static bool precise_stack(struct builder *b, struct stack_scratch *x, struct rt_
 	if (b->err)
 		return true;
 	struct rt_roots *r = &x->roots;
-	qsort(r->objects.v, r->objects.len, sizeof(*r->objects.v), obj_cmp);
+	if (r->objects.len > 1)
+		qsort(r->objects.v, r->objects.len, sizeof(*r->objects.v), obj_cmp);
 	/* slots and ranges keep frame numbers; objects were re-sorted but
 	 * carry theirs */
 	if (r->objects.len > x->reached_cap) {
