@@ -501,6 +501,12 @@ struct ga_error *out_object(FILE *f, struct ga_session *s, uint64_t addr, const 
 		if (addr != ob.addr)
 			json_object_set_new(j, "offset", json_integer((json_int_t)(addr - ob.addr)));
 		json_object_set_new(j, "retained", json_integer((json_int_t)ga_heap_retained(s, n)));
+		struct ga_object_type ot;
+		if (ga_heap_object_type(s, id, &ot)) {
+			json_object_set_new(j, "type_provenance", json_string(ot.provenance));
+			json_object_set_new(j, "type_offset", json_integer((json_int_t)ot.offset));
+			json_object_set_new(j, "type_count", json_integer((json_int_t)ot.count));
+		}
 		json_object_set_new(j, "idom", idom == GA_NO_NODE ? json_null() : node_json(s, idom));
 		json_t *fa = json_array();
 		for (size_t i = 0; i < nf; i++) {
@@ -540,6 +546,10 @@ struct ga_error *out_object(FILE *f, struct ga_session *s, uint64_t addr, const 
 	if (addr != ob.addr)
 		fprintf(f, " (0x%" PRIx64 " is at +0x%" PRIx64 ")", addr, addr - ob.addr);
 	fprintf(f, "\n  type      %s (%s)\n", out_type_label(s, &ob, buf, sizeof(buf)), typed_by_name(ob.typed_by));
+	struct ga_object_type ot;
+	if (ga_heap_object_type(s, id, &ot) && ob.type && ot.provenance[0] &&
+	    ob.typed_by != GA_TYPED_HEADER && ob.typed_by != GA_TYPED_LARGETYPE)
+		fprintf(f, "  typed by  %s\n", ot.provenance);
 	fprintf(f, "  size      %" PRIu64 " B (%s)\n", ob.size,
 		ob.sizeclass ? "size-class slot" : "large object");
 	fprintf(f, "  state     %s\n", ob.live ? "live" : "garbage awaiting sweep");
