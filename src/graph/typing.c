@@ -101,11 +101,33 @@ static void enqueue(struct typer *x, rt_obj_id id)
 		x->err = &ga_error_nomem;
 }
 
+/* internal/sync.HashTrieMap (Go 1.24+, behind sync.Map and unique) points
+ * to its nodes as *node[K,V]{isEntry bool}, the first field of either an
+ * entry[K,V] or an indirect[K,V]: isEntry says which. The concrete type,
+ * or type itself for anything else. */
+static ga_type_id trie_node(struct typer *x, uint64_t p, ga_type_id type)
+{
+	static const char prefix[] = "internal/sync.node[";
+	const struct ga_type *t = ty(x, type);
+	if (!t || !t->name || strncmp(t->name, prefix, sizeof(prefix) - 1) || t->size != 1)
+		return type;
+	uint8_t is_entry;
+	char name[512];
+	if (!ga_mem_try_read(x->rt->mem, p, &is_entry, 1) || is_entry > 1 ||
+	    (size_t)snprintf(name, sizeof(name), "internal/sync.%s[%s", is_entry ? "entry" : "indirect",
+			     t->name + sizeof(prefix) - 1) >= sizeof(name))
+		return type;
+	ga_type_id c = ga_dwarf_type_by_name(x->dw, name);
+	return c ? c : type;
+}
+
 /* Evidence that the values at p have type `type` (the element type when
  * array says the reference covers an array). */
 static void evidence(struct typer *x, const struct holder *hd, uint64_t p, ga_type_id type,
 		     uint8_t how, uint8_t edge, ga_type_id via)
 {
+	if (how == TYPING_POINTER)
+		type = trie_node(x, p, type);
 	const struct ga_type *tt = ty(x, type);
 	uint64_t base, size;
 	if (!p || !tt || !tt->size || x->err)
@@ -514,6 +536,12 @@ static void seed_runtime(struct typer *x, struct rt_types *types)
 		ga_type_id d = r ? r->dwarf : 0;
 		if (!d && r)
 			d = dwarf_of_rtype(x, r->addr);
+		if (!d && r) {
+			/* the descriptor's name, as DWARF spells it (when
+			 * DW_AT_go_runtime_type does not lead back to it) */
+			const char *name = rt_types_name(types, h->obj_type[id]);
+			d = name && *name ? ga_dwarf_type_by_name(x->dw, name) : 0;
+		}
 		t->strength[id] = TYPING_S_RUNTIME;
 		t->how[id] = by == RT_TYPED_HEADER ? TYPING_HEADER
 			     : by == RT_TYPED_LARGETYPE ? TYPING_LARGETYPE : TYPING_FINALIZER;
