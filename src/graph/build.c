@@ -289,30 +289,49 @@ struct stack_scratch {
 	GA_VEC(struct fvar) vars;
 	GA_VEC(uint32_t) queue;   /* stack objects to scan */
 	uint8_t *reached;         /* per stack object */
+	struct obj_addr *byaddr;  /* the stack objects by address */
 	size_t reached_cap;
+	/* per frame, cursors into roots.slots / objects / ranges (each is
+	 * in frame order) */
+	size_t cur_slot, cur_obj, cur_range;
 };
 
-static int obj_cmp(const void *a, const void *b)
+struct obj_addr {
+	uint64_t addr;
+	uint32_t idx;
+};
+
+static int obj_frame_cmp(const void *a, const void *b)
 {
 	const struct rt_root_object *x = a, *y = b;
+	if (x->frame != y->frame)
+		return x->frame < y->frame ? -1 : 1;
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
-/* The stack object holding addr (objects sorted by address), or -1. */
-static long stack_obj_at(const struct rt_roots *r, uint64_t addr)
+static int obj_addr_cmp(const void *a, const void *b)
 {
+	const struct obj_addr *x = a, *y = b;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* The stack object holding addr, or -1. */
+static long stack_obj_at(const struct stack_scratch *x, uint64_t addr)
+{
+	const struct rt_roots *r = &x->roots;
 	size_t lo = 0, hi = r->objects.len;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
-		if (r->objects.v[mid].addr <= addr)
+		if (x->byaddr[mid].addr <= addr)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	if (!lo)
 		return -1;
-	const struct rt_root_object *o = &r->objects.v[lo - 1];
-	return addr < o->addr + o->size ? (long)lo - 1 : -1;
+	uint32_t k = x->byaddr[lo - 1].idx;
+	const struct rt_root_object *o = &r->objects.v[k];
+	return addr < o->addr + o->size ? (long)k : -1;
 }
 
 static void reach_obj(struct builder *b, struct stack_scratch *x, uint64_t v, uint64_t lo,
@@ -320,7 +339,7 @@ static void reach_obj(struct builder *b, struct stack_scratch *x, uint64_t v, ui
 {
 	if (v < lo || v >= hi)
 		return;
-	long k = stack_obj_at(&x->roots, v);
+	long k = stack_obj_at(x, v);
 	if (k < 0 || x->reached[k])
 		return;
 	x->reached[k] = 1;
@@ -389,28 +408,32 @@ static void frame_roots(struct builder *b, struct stack_scratch *x, struct rt_un
 	/* variables where the frame is: at the call for a return address */
 	if (f->sym_pc >= b->rt->bias)
 		ga_dwarf_frame_vars(b->rt->dw, f->sym_pc - b->rt->bias, f->fp, collect_var, &x->vars);
-	for (size_t i = 0; i < r->slots.len && !b->err; i++)
-		if (r->slots.v[i].frame == fi) {
-			struct fitem it = {r->slots.v[i].addr, 8, var_at(x, r->slots.v[i].addr), 0, 0};
-			if (ga_vec_push(&x->items, it))
-				b->err = &ga_error_nomem;
-		}
-	for (size_t i = 0; i < r->objects.len && !b->err; i++)
-		if (r->objects.v[i].frame == fi && x->reached[i]) {
-			const struct rt_root_object *o = &r->objects.v[i];
-			struct fitem it = {o->addr, o->size, var_at(x, o->addr), (uint32_t)i, 1};
-			if (ga_vec_push(&x->items, it))
-				b->err = &ga_error_nomem;
-		}
+	/* slots, objects and ranges are in frame order: take this frame's */
+	for (; x->cur_slot < r->slots.len && r->slots.v[x->cur_slot].frame <= fi && !b->err;
+	     x->cur_slot++) {
+		const struct rt_root_slot *sl = &r->slots.v[x->cur_slot];
+		struct fitem it = {sl->addr, 8, var_at(x, sl->addr), 0, 0};
+		if (sl->frame == fi && ga_vec_push(&x->items, it))
+			b->err = &ga_error_nomem;
+	}
+	for (; x->cur_obj < r->objects.len && r->objects.v[x->cur_obj].frame <= fi && !b->err;
+	     x->cur_obj++) {
+		const struct rt_root_object *o = &r->objects.v[x->cur_obj];
+		struct fitem it = {o->addr, o->size, var_at(x, o->addr), (uint32_t)x->cur_obj, 1};
+		if (o->frame == fi && x->reached[x->cur_obj] && ga_vec_push(&x->items, it))
+			b->err = &ga_error_nomem;
+	}
 	bool conservative = false;
-	for (size_t i = 0; i < r->ranges.len && !b->err; i++)
-		if (r->ranges.v[i].frame == fi) {
-			struct fitem it = {r->ranges.v[i].lo, r->ranges.v[i].hi - r->ranges.v[i].lo,
-					   UINT32_MAX, 0, 2};
-			conservative = true;
-			if (ga_vec_push(&x->items, it))
-				b->err = &ga_error_nomem;
-		}
+	for (; x->cur_range < r->ranges.len && r->ranges.v[x->cur_range].frame <= fi && !b->err;
+	     x->cur_range++) {
+		const struct rt_root_range *rg = &r->ranges.v[x->cur_range];
+		struct fitem it = {rg->lo, rg->hi - rg->lo, UINT32_MAX, 0, 2};
+		if (rg->frame != fi)
+			continue;
+		conservative = true;
+		if (ga_vec_push(&x->items, it))
+			b->err = &ga_error_nomem;
+	}
 	if (b->err)
 		return;
 	if (conservative)
@@ -484,19 +507,28 @@ static bool precise_stack(struct builder *b, struct stack_scratch *x, struct rt_
 	if (b->err)
 		return true;
 	struct rt_roots *r = &x->roots;
+	/* slots and ranges were appended frame by frame; objects are put in
+	 * frame order too, with an index by address for pointer lookups */
 	if (r->objects.len > 1)
-		qsort(r->objects.v, r->objects.len, sizeof(*r->objects.v), obj_cmp);
-	/* slots and ranges keep frame numbers; objects were re-sorted but
-	 * carry theirs */
+		qsort(r->objects.v, r->objects.len, sizeof(*r->objects.v), obj_frame_cmp);
 	if (r->objects.len > x->reached_cap) {
 		uint8_t *nr = realloc(x->reached, r->objects.len);
-		if (!nr) {
+		if (nr)
+			x->reached = nr;
+		struct obj_addr *na = realloc(x->byaddr, r->objects.len * sizeof(*na));
+		if (na)
+			x->byaddr = na;
+		if (!nr || !na) {
 			b->err = &ga_error_nomem;
 			return true;
 		}
-		x->reached = nr;
 		x->reached_cap = r->objects.len;
 	}
+	for (size_t i = 0; i < r->objects.len; i++)
+		x->byaddr[i] = (struct obj_addr){r->objects.v[i].addr, (uint32_t)i};
+	if (r->objects.len > 1)
+		qsort(x->byaddr, r->objects.len, sizeof(*x->byaddr), obj_addr_cmp);
+	x->cur_slot = x->cur_obj = x->cur_range = 0;
 	reach_stack_objects(b, x, g);
 	for (uint32_t i = 0; i < x->st.frames.len && !b->err; i++)
 		frame_roots(b, x, u, g, i);
@@ -554,6 +586,7 @@ static void stacks(struct builder *b, const struct graph_stack_src *src)
 	ga_vec_free(&x.vars);
 	ga_vec_free(&x.queue);
 	free(x.reached);
+	free(x.byaddr);
 }
 
 /* ---- specials, queues, mcache tiny blocks ---- */
