@@ -60,9 +60,11 @@ static struct ga_error *frames(struct ga_session *s, struct typing_frame **out, 
 struct ga_error *ga_session_type_objects(struct ga_session *s, struct ga_graph *g,
 					 struct graph_typing *t)
 {
-	struct typing_frame *fr;
-	size_t nfr;
-	struct ga_error *err = frames(s, &fr, &nfr);
+	/* precise stack roots carry their DWARF variables already; frames
+	 * are read here only when stacks were scanned conservatively */
+	struct typing_frame *fr = NULL;
+	size_t nfr = 0;
+	struct ga_error *err = s->conservative_stacks ? frames(s, &fr, &nfr) : NULL;
 	if (!err)
 		err = graph_typing_run(t, g, s->rt, fr, nfr);
 	free(fr);

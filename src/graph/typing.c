@@ -552,12 +552,15 @@ static void seed_runtime(struct typer *x, struct rt_types *types)
 	}
 }
 
+/* Global variables, and the frame variables the precise stack scan found
+ * live (a frame root named after its DWARF variable). */
 static void seed_globals(struct typer *x)
 {
 	for (uint32_t i = 0; i < x->g->nroots && !x->err; i++) {
 		const struct graph_root *r = &x->g->roots.v[i];
 		const struct ga_type *rt = ty(x, r->dwarf);
-		if (r->kind != GRAPH_ROOT_GLOBAL || !rt || !rt->size)
+		if ((r->kind != GRAPH_ROOT_GLOBAL && r->kind != GRAPH_ROOT_FRAME) || !rt || !rt->size ||
+		    rt->size > r->size || (r->flags & GRAPH_ROOT_CONSERVATIVE))
 			continue;
 		struct holder hd = {TYPING_H_ROOT, TYPING_S_EXACT, i};
 		push(x, r->addr, r->dwarf, 1);

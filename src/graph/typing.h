@@ -94,7 +94,9 @@ struct graph_typing {
 
 /* Types every object of g's heap and writes the types into
  * heap->obj_type / obj_typed_by (RT_TYPED_DWARF, RT_TYPED_ITAB) where the
- * runtime recorded none. frames may be NULL. */
+ * runtime recorded none. Global and frame-variable roots of g seed it;
+ * frames (may be NULL) add the DWARF variables of those frames, for
+ * graphs whose stacks were scanned conservatively (no frame roots). */
 struct ga_error *graph_typing_run(struct graph_typing *t, struct ga_graph *g, struct ga_rt *rt,
 				  const struct typing_frame *frames, size_t nframes);
 void graph_typing_free(struct graph_typing *t);
