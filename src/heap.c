@@ -179,6 +179,8 @@ static struct ga_error *build(struct ga_session *s, struct ga_heap_state *hs)
 		st->typed_objects += hs->heap.obj_typed_by[id] != RT_TYPED_NONE;
 	st->goroutines_precise = gst->goroutines_precise;
 	st->goroutines_conservative = gst->goroutines_conservative;
+	st->frames_precise = gst->frames_precise;
+	st->frames_conservative = gst->frames_conservative;
 	st->ptrmap_failures = gst->ptrmap_failures;
 	st->unreadable = hs->heap.unreadable;
 	st->ptrmap_layout = rt_ptrmap_layout_name(hs->pm.layout);

@@ -42,6 +42,7 @@ struct ga_heap_stats {
 	uint64_t roots, edges;
 	uint64_t typed_objects;                  /* objects with a type (any provenance) */
 	uint64_t goroutines_precise, goroutines_conservative;
+	uint64_t frames_precise, frames_conservative; /* physical frames by how they were scanned */
 	uint64_t ptrmap_failures;                /* objects whose pointer map could not be read */
 	uint64_t unreadable;                     /* spans/bitmaps the core did not hold */
 	const char *ptrmap_layout;               /* how pointer words were found */

@@ -127,6 +127,8 @@ static void totals_json(json_t *j, const struct ga_heap_stats *st)
 	json_object_set_new(j, "edges", json_integer((json_int_t)st->edges));
 	json_object_set_new(j, "goroutines_conservative", json_integer((json_int_t)st->goroutines_conservative));
 	json_object_set_new(j, "goroutines_precise", json_integer((json_int_t)st->goroutines_precise));
+	json_object_set_new(j, "frames_precise", json_integer((json_int_t)st->frames_precise));
+	json_object_set_new(j, "frames_conservative", json_integer((json_int_t)st->frames_conservative));
 	json_object_set_new(j, "pointer_maps", json_string(st->ptrmap_layout));
 	/* wall seconds and peak RSS (bytes) at the end of each phase */
 	static const char *const names[] = {"load", "enumerate", "edges", "mark", "typing",
