@@ -563,6 +563,8 @@ static void seed_globals(struct typer *x)
 		    rt->size > r->size || (r->flags & GRAPH_ROOT_CONSERVATIVE))
 			continue;
 		struct holder hd = {TYPING_H_ROOT, TYPING_S_EXACT, i};
+		if (r->kind == GRAPH_ROOT_FRAME)
+			x->t->st.frame_vars++;
 		push(x, r->addr, r->dwarf, 1);
 		drain(x, &hd);
 	}

@@ -73,8 +73,12 @@ struct ga_error *out_types(FILE *f, struct ga_session *s, const uint64_t *addrs,
 			if (st.by_how[i].bytes)
 				fprintf(f, "  %-14s %s\n", st.by_how[i].name,
 					out_bytes(st.by_how[i].bytes, b1));
-		fprintf(f, "frames        %" PRIu64 " read, %" PRIu64 " variables with pointers\n",
-			st.frames, st.frame_vars);
+		if (st.frames)
+			fprintf(f, "frames        %" PRIu64 " read, %" PRIu64 " variables with pointers\n",
+				st.frames, st.frame_vars);
+		else
+			fprintf(f, "frame vars    %" PRIu64 " live variables with pointers (precise stack roots)\n",
+				st.frame_vars);
 		if (st.tiny_bytes)
 			fprintf(f, "tiny blocks   %s (several small values each: not typed)\n",
 				out_bytes(st.tiny_bytes, b1));
@@ -89,6 +93,11 @@ struct ga_error *out_types(FILE *f, struct ga_session *s, const uint64_t *addrs,
 		json_t *ob = json_object_get(o, "object");
 		if (json_is_null(ob)) {
 			fprintf(f, "0x%" PRIx64 ": no heap object\n", addrs[i]);
+		} else if (json_is_null(json_object_get(o, "type"))) {
+			fprintf(f, "%s: %" PRIu64 " B, untyped (%s): no evidence reaches it\n",
+				json_string_value(ob),
+				(uint64_t)json_integer_value(json_object_get(o, "size")),
+				json_is_true(json_object_get(o, "live")) ? "live" : "garbage awaiting sweep");
 		} else {
 			json_t *t = json_object_get(o, "type");
 			fprintf(f, "%s: %" PRIu64 " B, %s%s x %" PRIu64 " at +%" PRIu64 ": %s\n",
