@@ -6,8 +6,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/file.h"
 #include "goautopsy/heap.h"
 #include "graph/graph.h"
+#include "graph/typing.h"
 #include "rt/heap.h"
 #include "rt/ptrmap.h"
 #include "rt/rtype.h"
@@ -20,26 +22,22 @@ struct ga_heap_state {
 	struct rt_ptrmap pm;
 	struct rt_specials sp;
 	struct ga_graph g;
+	struct graph_typing typing;
 	struct ga_heap_stats stats;
-	bool types_ok, heap_ok, pm_ok, sp_ok, graph_ok;
+	bool types_ok, heap_ok, pm_ok, sp_ok, graph_ok, typing_ok;
 	struct ga_error *err;  /* the build failed: every later call gets a copy */
 	GA_VEC(struct ga_histo_row) histo;
 	bool histo_done;
 	GA_VEC(char *) pools;  /* field name buffers handed out */
 };
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 void ga_session_heap_free(struct ga_session *s)
 {
 	struct ga_heap_state *hs = s->heap;
 	if (!hs)
 		return;
+	if (hs->typing_ok)
+		graph_typing_free(&hs->typing);
 	if (hs->graph_ok)
 		graph_free(&hs->g);
 	if (hs->sp_ok)
@@ -91,7 +89,7 @@ static struct ga_error *thread_sps(struct ga_session *s, struct rt_g *gs, size_t
 static struct ga_error *build(struct ga_session *s, struct ga_heap_state *hs)
 {
 	struct ga_error *err;
-	double t0 = now();
+	double t0 = ga_now();
 	if ((err = rt_types_init(s->rt, &hs->types)))
 		return ga_error_context(err, "reading type descriptors");
 	hs->types_ok = true;
@@ -104,7 +102,11 @@ static struct ga_error *build(struct ga_session *s, struct ga_heap_state *hs)
 	if ((err = rt_read_specials(&hs->heap, &hs->sp)))
 		return ga_error_context(err, "reading span specials");
 	hs->sp_ok = true;
-	hs->stats.t_enumerate = now() - t0;
+	hs->stats.t_enumerate = ga_now() - t0;
+	hs->stats.rss_enumerate = ga_peak_rss(NULL);
+	hs->stats.t_load = s->t_open;
+	hs->stats.rss_load = s->rss_open;
+	hs->stats.anon_load = s->anon_open;
 	struct rt_g *gs;
 	size_t ngs;
 	if ((err = ga_session_goroutines(s, &gs, &ngs)))
@@ -112,12 +114,32 @@ static struct ga_error *build(struct ga_session *s, struct ga_heap_state *hs)
 	uint64_t *sps;
 	if ((err = thread_sps(s, gs, ngs, &sps)))
 		return err;
-	struct graph_stack_src stk = {gs, ngs, sps};
+	/* precise stacks need the function table; without it (a stripped
+	 * pclntab, a corrupt core) every stack is scanned conservatively */
+	struct rt_unwinder *u = NULL;
+	if ((err = ga_session_unwinder(s, &u))) {
+		if (err == &ga_error_nomem) {
+			free(sps);
+			return err;
+		}
+		ga_error_destroy(err);
+		u = NULL;
+	}
+	if (s->conservative_stacks)
+		u = NULL;
+	struct graph_stack_src stk = {gs, ngs, sps, u};
 	err = graph_build(&hs->g, &hs->heap, &hs->types, &hs->pm, &hs->sp, &stk);
 	free(sps);
 	hs->graph_ok = true;
 	if (err)
 		return ga_error_context(err, "building the object graph");
+	hs->stats.rss_mark = ga_peak_rss(NULL);
+	double t1 = ga_now();
+	if ((err = ga_session_type_objects(s, &hs->g, &hs->typing)))
+		return err;
+	hs->typing_ok = true;
+	hs->stats.t_typing = ga_now() - t1;
+	hs->stats.rss_typing = ga_peak_rss(&hs->stats.anon_typing);
 	struct ga_heap_stats *st = &hs->stats;
 	const struct graph_stats *gst = &hs->g.st;
 	st->live_bytes = gst->live_bytes;
@@ -153,15 +175,27 @@ static struct ga_error *build(struct ga_session *s, struct ga_heap_state *hs)
 	}
 	st->roots = hs->g.nroots;
 	st->edges = gst->edges;
-	st->typed_objects = gst->typed_objects;
+	for (uint32_t id = 0; id < hs->heap.nobjs; id++)
+		st->typed_objects += hs->heap.obj_typed_by[id] != RT_TYPED_NONE;
 	st->goroutines_precise = gst->goroutines_precise;
 	st->goroutines_conservative = gst->goroutines_conservative;
+	st->frames_precise = gst->frames_precise;
+	st->frames_conservative = gst->frames_conservative;
 	st->ptrmap_failures = gst->ptrmap_failures;
 	st->unreadable = hs->heap.unreadable;
 	st->ptrmap_layout = rt_ptrmap_layout_name(hs->pm.layout);
 	st->t_edges = hs->g.t_edges;
 	st->t_mark = hs->g.t_mark;
 	return NULL;
+}
+
+const struct graph_typing *ga_session_heap_typing(struct ga_session *s, const struct ga_graph **g)
+{
+	struct ga_heap_state *hs = s->heap && !s->heap->err ? s->heap : NULL;
+	if (!hs || !hs->typing_ok)
+		return NULL;
+	*g = &hs->g;
+	return &hs->typing;
 }
 
 static struct ga_error *state(struct ga_session *s, struct ga_heap_state **out)
@@ -392,8 +426,11 @@ struct ga_error *ga_heap_dominators(struct ga_session *s)
 	struct ga_error *err = state(s, &hs);
 	if (err)
 		return err;
+	bool had = hs->g.idom != NULL;
 	err = graph_dominators(&hs->g);
 	hs->stats.t_dominators = hs->g.t_dom;
+	if (!had && !err)
+		hs->stats.rss_dominators = ga_peak_rss(&hs->stats.anon_dominators);
 	return err;
 }
 
@@ -505,7 +542,8 @@ struct ga_error *ga_heap_histogram(struct ga_session *s, const struct ga_histo_r
 			}
 		}
 		free(row), free(depth), free(stk), free(pos);
-		qsort(hs->histo.v, hs->histo.len, sizeof(*hs->histo.v), histo_cmp);
+		if (hs->histo.len > 1)
+			qsort(hs->histo.v, hs->histo.len, sizeof(*hs->histo.v), histo_cmp);
 		hs->histo_done = true;
 	}
 	*rows = hs->histo.v;
@@ -735,10 +773,12 @@ struct ga_error *ga_heap_object_fields(struct ga_session *s, ga_obj id, size_t m
 		const struct ga_type *ft = ga_dwarf_type(dw, w.type);
 		if (!ft)
 			continue;
+		/* the names buffer moves as it grows: the prefix is copied */
+		char prefix[256];
+		snprintf(prefix, sizeof(prefix), "%s", names.s + w.name);
 		if (ft->kind == GA_K_STRUCT && ft->nfields) {
 			for (uint32_t i = ft->nfields; i-- > 0;) {
 				const struct ga_field *f = &dw->fields.v[ft->first_field + i];
-				const char *prefix = names.s + w.name;
 				struct work c = {f->type, w.off + f->offset, (uint32_t)names.len};
 				ga_sb_printf(&names, "%s%s%s", prefix, *prefix ? "." : "", f->name ? f->name : "?");
 				ga_sb_appendn(&names, "", 1);
@@ -750,7 +790,6 @@ struct ga_error *ga_heap_object_fields(struct ga_session *s, ga_obj id, size_t m
 		if (ft->kind == GA_K_ARRAY && ft->count && ft->count <= 64 && ft->elem) {
 			const struct ga_type *et = ga_dwarf_type(dw, ft->elem);
 			for (uint64_t i = ft->count; et && i-- > 0;) {
-				const char *prefix = names.s + w.name;
 				struct work c = {ft->elem, w.off + i * et->size, (uint32_t)names.len};
 				ga_sb_printf(&names, "%s[%" PRIu64 "]", prefix, i);
 				ga_sb_appendn(&names, "", 1);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/file.h"
 #include "session.h"
 
 /* Where the core says the executable was: the file mapped at AT_ENTRY,
@@ -129,6 +130,7 @@ struct ga_error *ga_session_open(const char *core_path, const struct ga_session_
 	static const struct ga_session_options defaults;
 	if (!opts)
 		opts = &defaults;
+	double t0 = ga_now();
 	struct ga_session *s = calloc(1, sizeof(*s));
 	if (!s)
 		return &ga_error_nomem;
@@ -185,6 +187,7 @@ struct ga_error *ga_session_open(const char *core_path, const struct ga_session_
 	err = ga_mem_build(s->core, &back, 1, &s->mem);
 	if (err)
 		goto fail;
+	s->conservative_stacks = opts->conservative_stacks;
 	if (!opts->skip_exe_check) {
 		err = verify_exe(s);
 		if (err)
@@ -199,6 +202,8 @@ struct ga_error *ga_session_open(const char *core_path, const struct ga_session_
 	err = rt_open(s->core, &s->mem, s->exe, s->dw, s->bias, &s->rt);
 	if (err)
 		goto fail;
+	s->t_open = ga_now() - t0;
+	s->rss_open = ga_peak_rss(&s->anon_open);
 	*out = s;
 	return NULL;
 fail:

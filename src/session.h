@@ -57,6 +57,9 @@ struct ga_session {
 	struct ga_gr_state *gr;
 	/* heap objects, roots, object graph (src/heap.c) */
 	struct ga_heap_state *heap;
+	bool conservative_stacks;
+	double t_open;          /* seconds ga_session_open took */
+	uint64_t rss_open, anon_open; /* peak RSS and RssAnon after it */
 	char *heap_mark_error;
 };
 
@@ -70,5 +73,12 @@ struct ga_error *ga_session_chans(struct ga_session *s, struct rt_chans **out);
 struct ga_error *ga_session_blocked(struct ga_session *s, struct rt_blocked_ctx **out);
 void ga_session_goroutines_free(struct ga_session *s);
 void ga_session_heap_free(struct ga_session *s);
+/* Typing of heap objects (src/typing.c), run by src/heap.c while building;
+ * the result is kept in the heap state. */
+struct ga_graph;
+struct graph_typing;
+struct ga_error *ga_session_type_objects(struct ga_session *s, struct ga_graph *g,
+					 struct graph_typing *t);
+const struct graph_typing *ga_session_heap_typing(struct ga_session *s, const struct ga_graph **g);
 
 #endif

@@ -1,5 +1,6 @@
 """The heap engine on every committed core, against the program's own truth:
 the runtime's MemStats after runtime.GC() and the leaks it recorded."""
+import os
 import re
 
 import lib
@@ -9,8 +10,8 @@ def _int(x):
     return int(x, 16) if isinstance(x, str) else int(x)
 
 
-def _histogram(case):
-    r = case.run("histogram", "--json", "--limit", "100000")
+def _histogram(case, *extra):
+    r = case.run("histogram", "--json", "--limit", "100000", *extra)
     if r.code != 0 and ("reading runtime.buildVersion" in r.err or "not a Go program" in r.err):
         # the session cannot open this core at all: not the heap's doing
         raise lib.Skip(f"{case.id}: session does not open: {r.err.strip()[:200]}")
@@ -29,8 +30,18 @@ def _accounting(case):
     Marking: old objects still reachable, plus those x, must be within 1 % of
     HeapObjects/HeapAlloc; the rest of the old objects died after the GC
     (temporaries of the program's truth writer), which the runtime had
-    counted live."""
-    h = _histogram(case)
+    counted live.
+
+    The program's last frames hold its truth writer (main.Truth and its
+    tree) until the final panic; precisely (stack maps) those variables are
+    dead by then, so the comparison with MemStats uses conservative stack
+    scanning, as the GC at the time of ReadMemStats still had them live.
+    Precise marking must then keep at most what conservative marking keeps."""
+    h = _histogram(case, "--conservative-stacks")
+    precise = _histogram(case)
+    assert precise["live_objects"] <= h["live_objects"], \
+        f"{case.id}: precise stacks keep {precise['live_objects']} objects, conservative {h['live_objects']}"
+    assert precise["goroutines_conservative"] == 0 or precise["goroutines_precise"] > 0, precise
     ms = case.truth["memstats"]
     if h["num_gc"] != ms["NumGC"]:
         raise lib.Skip(f"{case.id}: {h['num_gc'] - ms['NumGC']} GC cycles ran after MemStats was read")
@@ -47,7 +58,9 @@ def _accounting(case):
     assert h["live_objects"] + h["garbage_objects"] == h["alloc_objects"]
     live_old_objects = h["live_objects"] - h["fresh_live_objects"] + x_objects
     live_old_bytes = h["live_bytes"] - h["fresh_live_bytes"] + x_bytes
-    assert abs(live_old_objects - ms["HeapObjects"]) <= 0.01 * ms["HeapObjects"], \
+    # a handful of the truth writer's temporaries die after the GC even in a
+    # tiny heap (go1.19/select_empty: 2 of 188, 32 bytes)
+    assert abs(live_old_objects - ms["HeapObjects"]) <= max(0.01 * ms["HeapObjects"], 3), \
         f"{case.id}: marked {h['live_objects']} live objects ({h['fresh_live_objects']} of them " \
         f"allocated after the GC, {x_objects} before MemStats): {live_old_objects} vs " \
         f"HeapObjects {ms['HeapObjects']}"
@@ -81,7 +94,17 @@ def _leaks(case):
     _histogram(case)
     for leak in leaks:
         addr = _int(leak["addr"])
-        obj = case.json("object", f"0x{addr:x}", "--limit", "5")
+        r = case.run("object", f"0x{addr:x}", "--json", "--limit", "5")
+        if r.code != 0 and "not in an allocated heap object" in r.err and \
+                case.truth["memstats"]["HeapAlloc"] < leak["size"]:
+            # The program's claim did not hold: the runtime itself freed the
+            # object before the dump (HeapAlloc after the program's last GC
+            # is smaller than the object). select_empty: buf is dead at the
+            # call to runtime.block() (select {} never returns, so nothing
+            # after it keeps buf live in the stack maps), and the GC freed
+            # it. The heap must agree: no allocated object there.
+            continue
+        obj = r.ok().json()
         base = _int(obj["addr"])
         size = obj["size"]
         # the address the program took is the object's start, or 8 bytes in
@@ -187,3 +210,69 @@ def test_bad_address():
     assert r.code == 1 and "not in an allocated heap object" in r.err, r.err
     r = c.run("path", "nonsense")
     assert r.code == 2, r.err
+
+
+def test_types_provenance():
+    """The subslice array has no runtime type (noscan, no header): typing
+    gives it [N]uint8 from the slice in main.keep, into its middle."""
+    for c in lib.corpus():
+        if c.name != "subslice":
+            continue
+        leak = c.truth["leaks"][0]
+        t = c.json("types", leak["addr"])
+        assert t["typed_share"] > 0.9, t["typed_share"]
+        o = t["objects"][0]
+        assert o["type"] == "uint8" and o["how"] in ("slice", "malloc header", "largeType"), o
+        if o["how"] == "slice":
+            assert "main.keep" in o["provenance"] and "middle" in o["provenance"], o
+        assert o["count"] * 1 + o["offset"] <= o["size"], o
+
+
+def test_precise_stack_roots():
+    """A blocked sender's buffer is held by its frame, scanned by the stack
+    map (not conservatively), named after the goroutine and the function."""
+    for c in lib.corpus():
+        if c.name != "chan_senders":
+            continue
+        h = _histogram(c)
+        assert h["goroutines_precise"] > 0, h
+        leak = c.truth["leaks"][0]
+        gid = re.match(r"goroutine (\d+) ", leak["holder"]).group(1)
+        p = c.json("path", leak["addr"], "--from", f"goroutine {gid}")
+        root = p["nodes"][0]["root"]
+        assert root["kind"] == "frame" and root["scan"] == "precise", root
+        assert root["name"].startswith(f"goroutine {gid} frame main.search"), root
+        cons = _histogram(c, "--conservative-stacks")
+        assert cons["goroutines_precise"] == 0 and cons["goroutines_conservative"] > 0, cons
+
+
+def test_heap_survives_damage():
+    """Damaged heap and stack memory (random words, and words copied from
+    elsewhere in the core, which look like pointers) must never crash or
+    hang the graph, the precise stack scan or the typing pass."""
+    import random
+    import subprocess
+    import tempfile
+    c = _case("chan_senders", "go1.26")
+    rnd = random.Random(4321)
+    with tempfile.TemporaryDirectory() as d:
+        full = os.path.join(d, "core")
+        subprocess.run(["zstd", "-d", "-q", "-f", c.core, "-o", full], check=True)
+        orig = bytearray(open(full, "rb").read())
+        bad = os.path.join(d, "bad")
+        n = len(orig) // 8
+        for trial in range(6):
+            buf = bytearray(orig)
+            for _ in range(30000):
+                pos = rnd.randrange(0x4000 // 8, n) * 8
+                if rnd.random() < 0.5:
+                    src = rnd.randrange(0x4000 // 8, n) * 8
+                    buf[pos:pos + 8] = orig[src:src + 8]
+                else:
+                    buf[pos:pos + 8] = rnd.getrandbits(64).to_bytes(8, "little")
+            open(bad, "wb").write(buf)
+            for cmd in (["histogram", "--limit", "5"], ["types", "--limit", "5"],
+                        ["top", "--limit", "5"]):
+                r = lib.tool(cmd[0], bad, "--exe", c.exe, "--json", "--no-exe-check", *cmd[1:],
+                             timeout=120)
+                assert r.code in (0, 1), f"{r.cmdline()}: exit {r.code}: {r.err[:500]}"

@@ -23,6 +23,7 @@ struct ga_session_options {
 	const char *tmpdir;    /* where compressed/piped input is expanded */
 	bool allow_truncated;  /* open a truncated core and read what is there */
 	bool skip_exe_check;   /* do not compare the executable with the core */
+	bool conservative_stacks; /* heap: scan goroutine stacks word by word, not by stack maps */
 };
 
 /* core_path "-" reads standard input; zstd input is recognised by content. */

@@ -42,11 +42,21 @@ struct ga_heap_stats {
 	uint64_t roots, edges;
 	uint64_t typed_objects;                  /* objects with a type (any provenance) */
 	uint64_t goroutines_precise, goroutines_conservative;
+	uint64_t frames_precise, frames_conservative; /* physical frames by how they were scanned */
 	uint64_t ptrmap_failures;                /* objects whose pointer map could not be read */
 	uint64_t unreadable;                     /* spans/bitmaps the core did not hold */
 	const char *ptrmap_layout;               /* how pointer words were found */
-	/* seconds per phase, for benchmarks */
-	double t_enumerate, t_edges, t_mark, t_dominators;
+	/* per phase, for benchmarks: wall seconds, and the process's peak RSS
+	 * in bytes when the phase ended (load: opening the core, the
+	 * executable and its DWARF; enumerate: type descriptors, spans,
+	 * objects, pointer maps, specials; edges: goroutines, roots and
+	 * object edges; mark: marking and reverse edges; typing: DWARF
+	 * propagation; dominators: idom and retained sizes, once computed) */
+	double t_load, t_enumerate, t_edges, t_mark, t_typing, t_dominators;
+	uint64_t rss_load, rss_enumerate, rss_mark, rss_typing, rss_dominators;
+	/* anonymous memory resident (RssAnon: without the mapped core's pages)
+	 * after load, typing and the dominators */
+	uint64_t anon_load, anon_typing, anon_dominators;
 };
 
 /* Builds the graph and marks it (dominators are computed on demand). */
@@ -89,6 +99,40 @@ uint32_t ga_heap_type_dwarf(struct ga_session *s, ga_htype t);
  * ga_type_id; keeps an existing runtime-recorded type. */
 struct ga_error *ga_heap_set_type(struct ga_session *s, ga_obj id, uint32_t dwarf_type,
 				  uint8_t typed_by);
+
+/* Typing by propagation: how much of the live heap got a type and from
+ * what evidence (the runtime's own records, or DWARF types propagated from
+ * globals, frame variables, fields, slices, strings, interfaces, maps,
+ * channel buffers and closures). */
+#define GA_TYPING_HOW_MAX 16
+struct ga_typing_stats {
+	uint64_t live_objects, live_bytes;
+	uint64_t typed_objects, typed_bytes;     /* live ones */
+	uint64_t tiny_bytes;                     /* live tiny blocks: never typed */
+	uint64_t frames, frame_vars;             /* goroutine frames read, variables used */
+	uint64_t maps, map_errors;
+	uint64_t upgrades;                       /* types replaced by better evidence */
+	struct {
+		const char *name;                /* "malloc header", "slice", ... */
+		uint64_t bytes;                  /* live bytes typed that way */
+	} by_how[GA_TYPING_HOW_MAX];
+	size_t n_by_how;
+};
+struct ga_error *ga_heap_typing_stats(struct ga_session *s, struct ga_typing_stats *out);
+
+/* The type of one object and why: values of name from offset bytes into
+ * the slot, count of them; provenance says which reference typed it
+ * ("slice []main.Item in global main.cache"). */
+struct ga_object_type {
+	ga_htype type;
+	uint8_t typed_by;     /* enum ga_typed_by */
+	const char *name;     /* "" untyped */
+	uint32_t dwarf_type;
+	const char *how;      /* "untyped", "malloc header", "pointer", "slice", ... */
+	uint64_t offset, count;
+	char provenance[256];
+};
+bool ga_heap_object_type(struct ga_session *s, ga_obj id, struct ga_object_type *out);
 
 enum ga_root_kind {
 	GA_ROOT_GLOBAL = 1, GA_ROOT_STACK, GA_ROOT_FRAME, GA_ROOT_DEFER, GA_ROOT_PANIC,

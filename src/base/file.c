@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -266,4 +267,32 @@ void ga_file_close(struct ga_mapped_file *f)
 		close(f->fd);
 	memset(f, 0, sizeof(*f));
 	f->fd = -1;
+}
+
+uint64_t ga_peak_rss(uint64_t *anon_now)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	uint64_t kb = 0, anon = 0;
+	if (anon_now)
+		*anon_now = 0;
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "VmHWM:", 6))
+			kb = strtoull(line + 6, NULL, 10);
+		else if (!strncmp(line, "RssAnon:", 8))
+			anon = strtoull(line + 8, NULL, 10);
+	}
+	fclose(f);
+	if (anon_now)
+		*anon_now = anon * 1024;
+	return kb * 1024;
+}
+
+double ga_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }

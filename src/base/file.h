@@ -22,4 +22,12 @@ struct ga_error *ga_file_open(const char *path, const char *tmpdir,
 			      struct ga_mapped_file *out);
 void ga_file_close(struct ga_mapped_file *f);
 
+/* Peak resident set size of this process so far (VmHWM), in bytes, and
+ * (anon_now, may be NULL) the anonymous memory resident now (RssAnon: the
+ * analyzer's own memory, without the mapped core's pages); 0 when
+ * /proc/self/status cannot be read. For benchmarks. */
+uint64_t ga_peak_rss(uint64_t *anon_now);
+/* Monotonic wall clock, in seconds. */
+double ga_now(void);
+
 #endif

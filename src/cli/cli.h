@@ -14,6 +14,7 @@ struct cli_opts {
 	bool json;
 	bool allow_truncated;
 	bool no_exe_check;
+	bool conservative_stacks; /* --conservative-stacks */
 	const char *type;      /* --type: Go type of the value at an address */
 	/* goroutines: --all, --state, --reason, --func, --blocked-on, --user */
 	bool all;
@@ -43,5 +44,6 @@ int cmd_goroutines(struct cli_opts *o);
 int cmd_goroutine(struct cli_opts *o);
 int cmd_map(struct cli_opts *o);
 int cmd_report(struct cli_opts *o);
+int cmd_types(struct cli_opts *o);
 
 #endif

@@ -22,6 +22,7 @@ static const struct command commands[] = {
 	{"goroutine", "CORE ID", "one goroutine whole: state, wait, creator, stack, what it is blocked on", cmd_goroutine},
 	{"map", "CORE GLOBAL|ADDR", "a map's entries, capacity and storage (ADDR needs --type)", cmd_map},
 	{"report", "CORE", "leaks found, ranked by waste: findings with holder and fix (--fail-on for pipelines)", cmd_report},
+	{"types", "CORE [ADDR...]", "how much of the live heap is typed and from what evidence; the type and provenance of objects (--limit N: N untyped ones)", cmd_types},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -47,6 +48,7 @@ static void usage(FILE *f)
 		   "  --blocked-on K     goroutines: only those blocked on K (chan_receive, mutex, ...)\n"
 		   "  --user             goroutines: leave out the runtime's own goroutines\n"
 		   "  --depth N          top: expand each retainer N levels down the dominator tree\n"
+		   "  --conservative-stacks  heap: scan goroutine stacks word by word, not by stack maps\n"
 		   "  --limit N          histogram, top: at most N rows (default 30)\n"
 		   "  --from ROOT        path: only paths from this root (\"main.cache\", \"goroutine 17\")\n"
 		   "  --min-waste SIZE   report: smallest waste reported (default 1M)\n"
@@ -71,6 +73,7 @@ struct ga_error *cli_open(const struct cli_opts *o, struct ga_session **s)
 		.tmpdir = o->tmpdir,
 		.allow_truncated = o->allow_truncated,
 		.skip_exe_check = o->no_exe_check,
+		.conservative_stacks = o->conservative_stacks,
 	};
 	return ga_session_open(o->core, &so, s);
 }
@@ -100,6 +103,7 @@ int main(int argc, char **argv)
 		{"tmpdir", required_argument, NULL, 't'},
 		{"allow-truncated", no_argument, NULL, 'T'},
 		{"no-exe-check", no_argument, NULL, 'N'},
+		{"conservative-stacks", no_argument, NULL, 'C'},
 		{"type", required_argument, NULL, 'y'},
 		{"all", no_argument, NULL, 'A'},
 		{"state", required_argument, NULL, 'S'},
@@ -133,6 +137,7 @@ int main(int argc, char **argv)
 		case 't': o.tmpdir = optarg; break;
 		case 'T': o.allow_truncated = true; break;
 		case 'N': o.no_exe_check = true; break;
+		case 'C': o.conservative_stacks = true; break;
 		case 'y': o.type = optarg; break;
 		case 'A': o.all = true; break;
 		case 'S': o.state = optarg; break;

@@ -97,7 +97,8 @@ static void check_preds(struct det_ctx *c, struct det_refs *refs, struct det_pin
 		struct ga_object o;
 		const uint64_t *bits;
 		uint64_t nw;
-		if (po == GA_NO_OBJ || !ga_heap_object(s, po, &o))
+		/* garbage awaiting sweep pins nothing */
+		if (po == GA_NO_OBJ || !ga_heap_object(s, po, &o) || !o.live)
 			continue;
 		if (!ga_heap_ptrmask(s, po, &bits, &nw)) {
 			p->unsure = det_str(c, "the pointer map of 0x%" PRIx64 " is unreadable", o.addr);

@@ -7,17 +7,13 @@
 #include <time.h>
 
 #include "graph/graph.h"
+#include "base/file.h"
+#include "exe/dwvars.h"
 #include "rt/goroutine.h"
+#include "rt/stackmap.h"
 
 #define MAX_EDGES 0xfffffff0u
 #define MAX_STACK_BYTES (1ull << 30)
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 struct edge_vec {
 	uint32_t *v;
@@ -226,45 +222,371 @@ static void chain_root(struct builder *b, const struct rt_g *g, uint8_t kind, ui
 	root_end(b);
 }
 
-static void stacks(struct builder *b, const struct graph_stack_src *src)
+/* Scans [lo, hi) word by word as one conservative root. */
+static void conservative_root(struct builder *b, uint8_t kind, uint64_t goid, uint64_t lo,
+			      uint64_t hi, uint64_t pc, uint32_t name)
 {
-	struct ga_rt *rt = b->rt;
-	for (size_t i = 0; i < src->ngs && !b->err; i++) {
-		const struct rt_g *g = &src->gs[i];
-		if (!g->readable || rt_g_is_dead(rt, g) || g->stack_hi <= g->stack_lo ||
-		    g->stack_hi - g->stack_lo > MAX_STACK_BYTES)
+	lo = (lo + 7) & ~7ull;
+	if (hi <= lo)
+		return;
+	struct graph_root *r = root_begin(b, kind, GRAPH_ROOT_CONSERVATIVE, lo, hi - lo);
+	if (!r)
+		return;
+	r->goid = goid;
+	r->pc = pc;
+	r->name = name;
+	const uint8_t *view = ga_mem_view(b->rt->mem, lo, hi - lo);
+	for (uint64_t a = lo; a + 8 <= hi; a += 8) {
+		uint64_t v;
+		if (view)
+			memcpy(&v, view + (a - lo), 8);
+		else if (!ga_mem_u64(b->rt->mem, a, &v))
 			continue;
-		uint64_t lo = g->stack_lo, hi = g->stack_hi;
-		uint64_t tsp = src->thread_sp ? src->thread_sp[i] : 0;
-		uint64_t sp = 0;
-		if (g->syscallsp >= lo && g->syscallsp < hi)
-			sp = g->syscallsp;
-		else if (tsp >= lo && tsp < hi)
-			sp = tsp;
-		else if (g->sched_sp >= lo && g->sched_sp < hi)
-			sp = g->sched_sp;
+		root_edge(b, v);
+	}
+	root_end(b);
+}
+
+/* A pointer-holding thing of one frame: a slot, a reached stack object
+ * (its pointer words), or a conservative range; var is the DWARF variable
+ * it lies in (index in the frame's vars), or UINT32_MAX. */
+struct fitem {
+	uint64_t addr, size;
+	uint32_t var;
+	uint32_t mask_off;   /* objects: into rt_roots.masks; UINT32_MAX conservative */
+	uint8_t what;        /* 0 slot, 1 object, 2 range */
+};
+
+struct fvar {
+	uint64_t addr, size;
+	const char *name;
+	ga_type_id type;
+};
+
+static int fitem_cmp(const void *a, const void *b)
+{
+	const struct fitem *x = a, *y = b;
+	if (x->what == 2 || y->what == 2)
+		return (x->what == 2) - (y->what == 2);
+	if (x->var != y->var)
+		return x->var < y->var ? -1 : 1;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static bool collect_var(void *ctx, const struct ga_frame_var *v)
+{
+	GA_VEC(struct fvar) *vars = ctx;
+	if (!v->size || vars->len >= 4096)
+		return vars->len < 4096;
+	struct fvar fv = {v->addr, v->size, v->name ? v->name : "?", v->type};
+	return ga_vec_push(vars, fv) == 0;
+}
+
+struct stack_scratch {
+	struct rt_stack st;
+	struct rt_roots roots;
+	GA_VEC(struct fitem) items;
+	GA_VEC(struct fvar) vars;
+	GA_VEC(uint32_t) queue;   /* stack objects to scan */
+	uint8_t *reached;         /* per stack object */
+	struct obj_addr *byaddr;  /* the stack objects by address */
+	size_t reached_cap;
+	/* per frame, cursors into roots.slots / objects / ranges (each is
+	 * in frame order) */
+	size_t cur_slot, cur_obj, cur_range;
+};
+
+struct obj_addr {
+	uint64_t addr;
+	uint32_t idx;
+};
+
+static int obj_frame_cmp(const void *a, const void *b)
+{
+	const struct rt_root_object *x = a, *y = b;
+	if (x->frame != y->frame)
+		return x->frame < y->frame ? -1 : 1;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static int obj_addr_cmp(const void *a, const void *b)
+{
+	const struct obj_addr *x = a, *y = b;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* The stack object holding addr, or -1. */
+static long stack_obj_at(const struct stack_scratch *x, uint64_t addr)
+{
+	const struct rt_roots *r = &x->roots;
+	size_t lo = 0, hi = r->objects.len;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (x->byaddr[mid].addr <= addr)
+			lo = mid + 1;
 		else
-			sp = lo;
-		sp &= ~7ull;
-		struct graph_root *r = root_begin(b, GRAPH_ROOT_STACK, GRAPH_ROOT_CONSERVATIVE, sp, hi - sp);
-		if (!r)
+			hi = mid;
+	}
+	if (!lo)
+		return -1;
+	uint32_t k = x->byaddr[lo - 1].idx;
+	const struct rt_root_object *o = &r->objects.v[k];
+	return addr < o->addr + o->size ? (long)k : -1;
+}
+
+static void reach_obj(struct builder *b, struct stack_scratch *x, uint64_t v, uint64_t lo,
+		      uint64_t hi)
+{
+	if (v < lo || v >= hi)
+		return;
+	long k = stack_obj_at(x, v);
+	if (k < 0 || x->reached[k])
+		return;
+	x->reached[k] = 1;
+	if (ga_vec_push(&x->queue, (uint32_t)k))
+		b->err = &ga_error_nomem;
+}
+
+/* Word i of a stack object holds a pointer (conservative objects: all). */
+static bool obj_ptr_word(const struct rt_roots *r, const struct rt_root_object *o, uint64_t i)
+{
+	if (o->gcprog)
+		return true;
+	if (i * 8 >= o->ptrdata)
+		return false;
+	return r->masks.v[o->mask_off + i / 8] >> (i % 8) & 1;
+}
+
+/* Stack objects the GC would scan: those a slot or another scanned stack
+ * object points into (runtime/mgcmark.go scanstack: the stack object
+ * "buf" is scanned only when some pointer reaches it). */
+static void reach_stack_objects(struct builder *b, struct stack_scratch *x, const struct rt_g *g)
+{
+	struct rt_roots *r = &x->roots;
+	struct ga_mem *mem = b->rt->mem;
+	x->queue.len = 0;
+	if (r->objects.len)
+		memset(x->reached, 0, r->objects.len);
+	uint64_t v;
+	for (size_t i = 0; i < r->slots.len && !b->err; i++)
+		if (ga_mem_u64(mem, r->slots.v[i].addr, &v))
+			reach_obj(b, x, v, g->stack_lo, g->stack_hi);
+	for (size_t i = 0; i < r->ranges.len && !b->err; i++)
+		for (uint64_t a = (r->ranges.v[i].lo + 7) & ~7ull; a + 8 <= r->ranges.v[i].hi; a += 8)
+			if (ga_mem_u64(mem, a, &v))
+				reach_obj(b, x, v, g->stack_lo, g->stack_hi);
+	if (g->sched_ctxt)
+		reach_obj(b, x, g->sched_ctxt, g->stack_lo, g->stack_hi);
+	for (size_t qi = 0; qi < x->queue.len && !b->err; qi++) {
+		const struct rt_root_object *o = &r->objects.v[x->queue.v[qi]];
+		for (uint64_t w = 0; w * 8 < o->size && !b->err; w++)
+			if (obj_ptr_word(r, o, w) && ga_mem_u64(mem, o->addr + 8 * w, &v))
+				reach_obj(b, x, v, g->stack_lo, g->stack_hi);
+	}
+}
+
+/* The variable of vars holding [addr, addr+size), or UINT32_MAX. */
+static uint32_t var_at(const struct stack_scratch *x, uint64_t addr)
+{
+	for (size_t i = 0; i < x->vars.len; i++)
+		if (addr >= x->vars.v[i].addr && addr < x->vars.v[i].addr + x->vars.v[i].size)
+			return (uint32_t)i;
+	return UINT32_MAX;
+}
+
+/* The roots of frame fi: one per DWARF variable holding pointers, one for
+ * the pointer slots no variable covers, one per conservative range. */
+static void frame_roots(struct builder *b, struct stack_scratch *x, struct rt_unwinder *u,
+			const struct rt_g *g, uint32_t fi)
+{
+	const struct rt_frame *f = &x->st.frames.v[fi];
+	struct rt_roots *r = &x->roots;
+	struct ga_mem *mem = b->rt->mem;
+	const char *fn = rt_pcln_name(u->pcln, &f->fn);
+	x->items.len = 0;
+	x->vars.len = 0;
+	/* variables where the frame is: at the call for a return address */
+	if (f->sym_pc >= b->rt->bias)
+		ga_dwarf_frame_vars(b->rt->dw, f->sym_pc - b->rt->bias, f->fp, collect_var, &x->vars);
+	/* slots, objects and ranges are in frame order: take this frame's */
+	for (; x->cur_slot < r->slots.len && r->slots.v[x->cur_slot].frame <= fi && !b->err;
+	     x->cur_slot++) {
+		const struct rt_root_slot *sl = &r->slots.v[x->cur_slot];
+		struct fitem it = {sl->addr, 8, var_at(x, sl->addr), 0, 0};
+		if (sl->frame == fi && ga_vec_push(&x->items, it))
+			b->err = &ga_error_nomem;
+	}
+	for (; x->cur_obj < r->objects.len && r->objects.v[x->cur_obj].frame <= fi && !b->err;
+	     x->cur_obj++) {
+		const struct rt_root_object *o = &r->objects.v[x->cur_obj];
+		struct fitem it = {o->addr, o->size, var_at(x, o->addr), (uint32_t)x->cur_obj, 1};
+		if (o->frame == fi && x->reached[x->cur_obj] && ga_vec_push(&x->items, it))
+			b->err = &ga_error_nomem;
+	}
+	bool conservative = false;
+	for (; x->cur_range < r->ranges.len && r->ranges.v[x->cur_range].frame <= fi && !b->err;
+	     x->cur_range++) {
+		const struct rt_root_range *rg = &r->ranges.v[x->cur_range];
+		struct fitem it = {rg->lo, rg->hi - rg->lo, UINT32_MAX, 0, 2};
+		if (rg->frame != fi)
+			continue;
+		conservative = true;
+		if (ga_vec_push(&x->items, it))
+			b->err = &ga_error_nomem;
+	}
+	if (b->err)
+		return;
+	if (conservative)
+		b->g->st.frames_conservative++;
+	else
+		b->g->st.frames_precise++;
+	if (x->items.len > 1)
+		qsort(x->items.v, x->items.len, sizeof(*x->items.v), fitem_cmp);
+	for (size_t i = 0; i < x->items.len && !b->err;) {
+		const struct fitem *it = &x->items.v[i];
+		if (it->what == 2) {
+			conservative_root(b, GRAPH_ROOT_FRAME, g->goid, it->addr, it->addr + it->size, f->pc,
+					  add_name(b->g, "goroutine %" PRIu64 " frame %s (conservative)",
+						   g->goid, fn));
+			i++;
+			continue;
+		}
+		uint32_t var = it->var;
+		const struct fvar *fv = var != UINT32_MAX ? &x->vars.v[var] : NULL;
+		struct graph_root *rt = root_begin(b, GRAPH_ROOT_FRAME, 0, fv ? fv->addr : f->sp,
+						   fv ? fv->size : f->fp - f->sp);
+		if (!rt)
 			return;
-		r->goid = g->goid;
-		r->name = add_name(b->g, "goroutine %" PRIu64 " stack", g->goid);
-		const uint8_t *view = ga_mem_view(rt->mem, sp, hi - sp);
-		for (uint64_t a = sp; a + 8 <= hi; a += 8) {
+		rt->goid = g->goid;
+		rt->pc = f->pc;
+		rt->dwarf = fv ? fv->type : 0;
+		rt->name = fv ? add_name(b->g, "goroutine %" PRIu64 " frame %s var %s", g->goid, fn, fv->name)
+			      : add_name(b->g, "goroutine %" PRIu64 " frame %s", g->goid, fn);
+		for (; i < x->items.len && x->items.v[i].what != 2 && x->items.v[i].var == var; i++) {
+			const struct fitem *t = &x->items.v[i];
 			uint64_t v;
-			if (view)
-				memcpy(&v, view + (a - sp), 8);
-			else if (!ga_mem_u64(rt->mem, a, &v))
+			if (t->what == 0) {
+				if (ga_mem_u64(mem, t->addr, &v))
+					root_edge(b, v);
 				continue;
-			root_edge(b, v);
+			}
+			const struct rt_root_object *o = &r->objects.v[t->mask_off];
+			for (uint64_t w = 0; w * 8 < o->size; w++)
+				if (obj_ptr_word(r, o, w) && ga_mem_u64(mem, o->addr + 8 * w, &v))
+					root_edge(b, v);
 		}
 		root_end(b);
+	}
+}
+
+/* A goroutine's stack precisely, frame by frame, as the GC's scanstack
+ * would; false when it cannot be unwound at all (then the caller scans it
+ * conservatively). Frames the runtime itself scans conservatively
+ * (asyncPreempt), the innermost frame of a goroutine stopped at an
+ * arbitrary instruction, and the part of the stack above a walk that
+ * stopped early are given as conservative roots. */
+static bool precise_stack(struct builder *b, struct stack_scratch *x, struct rt_unwinder *u,
+			  const struct rt_g *g)
+{
+	struct ga_error *err = rt_unwind_g(u, g, RT_UNWIND_GC, &x->st);
+	if (err) {
+		b->err = err;
+		return true;
+	}
+	if (!x->st.frames.len)
+		return false;
+	rt_roots_reset(&x->roots);
+	bool cons = false;
+	for (size_t i = 0; i < x->st.frames.len && !b->err; i++) {
+		const struct rt_frame *f = &x->st.frames.v[i];
+		bool c = cons || (f->flags & RT_FRAMEF_TRAP);
+		if ((err = rt_frame_roots(u, f, (uint32_t)i, c, &x->roots)))
+			b->err = err;
+		cons = f->fn.funcid == RT_FID_ASYNCPREEMPT || f->fn.funcid == RT_FID_DEBUGCALLV2;
+	}
+	if (b->err)
+		return true;
+	struct rt_roots *r = &x->roots;
+	/* slots and ranges were appended frame by frame; objects are put in
+	 * frame order too, with an index by address for pointer lookups */
+	if (r->objects.len > 1)
+		qsort(r->objects.v, r->objects.len, sizeof(*r->objects.v), obj_frame_cmp);
+	if (r->objects.len > x->reached_cap) {
+		uint8_t *nr = realloc(x->reached, r->objects.len);
+		if (nr)
+			x->reached = nr;
+		struct obj_addr *na = realloc(x->byaddr, r->objects.len * sizeof(*na));
+		if (na)
+			x->byaddr = na;
+		if (!nr || !na) {
+			b->err = &ga_error_nomem;
+			return true;
+		}
+		x->reached_cap = r->objects.len;
+	}
+	for (size_t i = 0; i < r->objects.len; i++)
+		x->byaddr[i] = (struct obj_addr){r->objects.v[i].addr, (uint32_t)i};
+	if (r->objects.len > 1)
+		qsort(x->byaddr, r->objects.len, sizeof(*x->byaddr), obj_addr_cmp);
+	x->cur_slot = x->cur_obj = x->cur_range = 0;
+	reach_stack_objects(b, x, g);
+	for (uint32_t i = 0; i < x->st.frames.len && !b->err; i++)
+		frame_roots(b, x, u, g, i);
+	if (!x->st.complete || x->st.error[0]) {
+		const struct rt_frame *top = &x->st.frames.v[x->st.frames.len - 1];
+		uint64_t lo = top->fp > g->stack_lo && top->fp < g->stack_hi ? top->fp : g->stack_lo;
+		conservative_root(b, GRAPH_ROOT_STACK, g->goid, lo, g->stack_hi, 0,
+				  add_name(b->g, "goroutine %" PRIu64 " stack above the last frame found",
+					   g->goid));
 		b->g->st.goroutines_conservative++;
+	} else {
+		b->g->st.goroutines_precise++;
+	}
+	return true;
+}
+
+static void stacks(struct builder *b, const struct graph_stack_src *src)
+{
+	struct stack_scratch x = {0};
+	for (size_t i = 0; i < src->ngs && !b->err; i++) {
+		const struct rt_g *g = &src->gs[i];
+		if (!g->readable || rt_g_is_dead(b->rt, g) || g->stack_hi <= g->stack_lo ||
+		    g->stack_hi - g->stack_lo > MAX_STACK_BYTES)
+			continue;
+		/* the closure context a parked goroutine resumes with */
+		if (g->sched_ctxt && find(b, g->sched_ctxt) != RT_NO_OBJ) {
+			struct graph_root *r = root_begin(b, GRAPH_ROOT_FRAME, 0, g->addr, 8);
+			if (r) {
+				r->goid = g->goid;
+				r->name = add_name(b->g, "goroutine %" PRIu64 " sched.ctxt", g->goid);
+				root_edge(b, g->sched_ctxt);
+				root_end(b);
+			}
+		}
+		if (!src->unwinder || !precise_stack(b, &x, src->unwinder, g)) {
+			uint64_t lo = g->stack_lo, hi = g->stack_hi;
+			uint64_t tsp = src->thread_sp ? src->thread_sp[i] : 0;
+			uint64_t sp = lo;
+			if (g->syscallsp >= lo && g->syscallsp < hi)
+				sp = g->syscallsp;
+			else if (tsp >= lo && tsp < hi)
+				sp = tsp;
+			else if (g->sched_sp >= lo && g->sched_sp < hi)
+				sp = g->sched_sp;
+			conservative_root(b, GRAPH_ROOT_STACK, g->goid, sp & ~7ull, hi, 0,
+					  add_name(b->g, "goroutine %" PRIu64 " stack", g->goid));
+			b->g->st.goroutines_conservative++;
+		}
 		chain_root(b, g, GRAPH_ROOT_DEFER, g->defer_, "defer");
 		chain_root(b, g, GRAPH_ROOT_PANIC, g->panic_, "panic");
 	}
+	rt_stack_free(&x.st);
+	rt_roots_free(&x.roots);
+	ga_vec_free(&x.items);
+	ga_vec_free(&x.vars);
+	ga_vec_free(&x.queue);
+	free(x.reached);
+	free(x.byaddr);
 }
 
 /* ---- specials, queues, mcache tiny blocks ---- */
@@ -519,7 +841,7 @@ struct ga_error *graph_build(struct ga_graph *g, struct rt_heap *h, struct rt_ty
 	g->types = types;
 	ga_sb_init(&g->names);
 	ga_sb_appendn(&g->names, "", 1);
-	double t0 = now();
+	double t0 = ga_now();
 	struct builder b = {.g = g, .h = h, .rt = h->rt, .heap_lo = UINT64_MAX};
 	for (size_t i = 0; i < h->arenas.len; i++) {
 		uint64_t lo = h->arenas.v[i].base, hi = lo + h->arena_bytes;
@@ -566,8 +888,8 @@ struct ga_error *graph_build(struct ga_graph *g, struct rt_heap *h, struct rt_ty
 	g->fwd_off[g->nnodes] = (uint32_t)edges.len;
 	g->fwd = edges.v;
 	edges.v = NULL;
-	g->t_edges = now() - t0;
-	t0 = now();
+	g->t_edges = ga_now() - t0;
+	t0 = ga_now();
 	if ((err = mark(g)) || (err = reverse(g)))
 		goto out;
 	g->st.edges = g->fwd_off[g->nnodes];
@@ -587,7 +909,7 @@ struct ga_error *graph_build(struct ga_graph *g, struct rt_heap *h, struct rt_ty
 				g->st.typed_objects++;
 		}
 	}
-	g->t_mark = now() - t0;
+	g->t_mark = ga_now() - t0;
 out:
 	ga_vec_free(&b.redges);
 	ga_vec_free(&b.roff);

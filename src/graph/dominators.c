@@ -7,14 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/file.h"
 #include "graph/graph.h"
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* Path compression of the link-eval forest, without recursion: collect the
  * ancestors whose own ancestor is still linked, then fold from the top. */
@@ -194,7 +188,7 @@ struct ga_error *graph_dominators(struct ga_graph *g)
 {
 	if (g->idom)
 		return NULL;
-	double t0 = now();
+	double t0 = ga_now();
 	uint32_t n = g->nnodes;
 	uint32_t *idom = malloc((size_t)n * 4);
 	uint32_t *order = malloc((size_t)n * 4);
@@ -223,7 +217,7 @@ struct ga_error *graph_dominators(struct ga_graph *g)
 	free(order);
 	g->idom = idom;
 	g->retained = ret;
-	g->t_dom = now() - t0;
+	g->t_dom = ga_now() - t0;
 	return NULL;
 }
 

@@ -14,13 +14,18 @@
 #include "rt/rtype.h"
 #include "rt/specials.h"
 
+struct rt_unwinder;
+
 typedef uint32_t graph_node;
 #define GRAPH_NONE UINT32_MAX
 
 enum graph_root_kind {
 	GRAPH_ROOT_GLOBAL = 1,   /* data/bss words per gcdatamask/gcbssmask */
-	GRAPH_ROOT_STACK,        /* a goroutine's stack, scanned conservatively */
-	GRAPH_ROOT_FRAME,        /* one frame (or frame variable), precisely */
+	GRAPH_ROOT_STACK,        /* a goroutine's stack (or what lies above the last frame
+				    found), scanned conservatively */
+	GRAPH_ROOT_FRAME,        /* one frame's DWARF variable, or its other pointer slots,
+				    by the stack maps; a frame the runtime scans
+				    conservatively (flagged); g.sched.ctxt */
 	GRAPH_ROOT_DEFER,        /* g._defer chain */
 	GRAPH_ROOT_PANIC,        /* g._panic chain */
 	GRAPH_ROOT_FINALIZER,    /* finalizer special: fn, and the object while nothing else holds it */
@@ -100,6 +105,7 @@ struct graph_stack_src {
 	struct rt_g *gs;
 	size_t ngs;
 	const uint64_t *thread_sp; /* per g: sp of the thread running it, 0 if none */
+	struct rt_unwinder *unwinder; /* NULL: every stack is scanned conservatively */
 };
 
 /* Builds roots, edges (forward and reverse), marks. Types found in malloc

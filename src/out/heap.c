@@ -127,7 +127,28 @@ static void totals_json(json_t *j, const struct ga_heap_stats *st)
 	json_object_set_new(j, "edges", json_integer((json_int_t)st->edges));
 	json_object_set_new(j, "goroutines_conservative", json_integer((json_int_t)st->goroutines_conservative));
 	json_object_set_new(j, "goroutines_precise", json_integer((json_int_t)st->goroutines_precise));
+	json_object_set_new(j, "frames_precise", json_integer((json_int_t)st->frames_precise));
+	json_object_set_new(j, "frames_conservative", json_integer((json_int_t)st->frames_conservative));
 	json_object_set_new(j, "pointer_maps", json_string(st->ptrmap_layout));
+	/* wall seconds and peak RSS (bytes) at the end of each phase */
+	static const char *const names[] = {"load", "enumerate", "edges", "mark", "typing",
+					    "dominators"};
+	const double secs[] = {st->t_load, st->t_enumerate, st->t_edges, st->t_mark, st->t_typing,
+			       st->t_dominators};
+	const uint64_t rss[] = {st->rss_load, st->rss_enumerate, 0, st->rss_mark, st->rss_typing,
+				st->rss_dominators};
+	json_t *ph = json_object();
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		json_t *p = json_object();
+		json_object_set_new(p, "seconds", json_real(secs[i]));
+		if (rss[i])
+			json_object_set_new(p, "peak_rss", json_integer((json_int_t)rss[i]));
+		json_object_set_new(ph, names[i], p);
+	}
+	json_object_set_new(j, "phases", ph);
+	json_object_set_new(j, "anon_rss_after_load", json_integer((json_int_t)st->anon_load));
+	json_object_set_new(j, "anon_rss_after_typing", json_integer((json_int_t)st->anon_typing));
+	json_object_set_new(j, "anon_rss_after_dominators", json_integer((json_int_t)st->anon_dominators));
 }
 
 static void totals_text(FILE *f, const struct ga_heap_stats *st)
@@ -482,6 +503,12 @@ struct ga_error *out_object(FILE *f, struct ga_session *s, uint64_t addr, const 
 		if (addr != ob.addr)
 			json_object_set_new(j, "offset", json_integer((json_int_t)(addr - ob.addr)));
 		json_object_set_new(j, "retained", json_integer((json_int_t)ga_heap_retained(s, n)));
+		struct ga_object_type ot;
+		if (ga_heap_object_type(s, id, &ot)) {
+			json_object_set_new(j, "type_provenance", json_string(ot.provenance));
+			json_object_set_new(j, "type_offset", json_integer((json_int_t)ot.offset));
+			json_object_set_new(j, "type_count", json_integer((json_int_t)ot.count));
+		}
 		json_object_set_new(j, "idom", idom == GA_NO_NODE ? json_null() : node_json(s, idom));
 		json_t *fa = json_array();
 		for (size_t i = 0; i < nf; i++) {
@@ -521,6 +548,10 @@ struct ga_error *out_object(FILE *f, struct ga_session *s, uint64_t addr, const 
 	if (addr != ob.addr)
 		fprintf(f, " (0x%" PRIx64 " is at +0x%" PRIx64 ")", addr, addr - ob.addr);
 	fprintf(f, "\n  type      %s (%s)\n", out_type_label(s, &ob, buf, sizeof(buf)), typed_by_name(ob.typed_by));
+	struct ga_object_type ot;
+	if (ga_heap_object_type(s, id, &ot) && ob.type && ot.provenance[0] &&
+	    ob.typed_by != GA_TYPED_HEADER && ob.typed_by != GA_TYPED_LARGETYPE)
+		fprintf(f, "  typed by  %s\n", ot.provenance);
 	fprintf(f, "  size      %" PRIu64 " B (%s)\n", ob.size,
 		ob.sizeclass ? "size-class slot" : "large object");
 	fprintf(f, "  state     %s\n", ob.live ? "live" : "garbage awaiting sweep");

@@ -109,25 +109,30 @@ rt_obj_id rt_heap_find(const struct rt_heap *h, uint64_t addr)
 
 uint32_t rt_heap_span_of(const struct rt_heap *h, rt_obj_id id)
 {
+	/* the first span whose ids end after id: first_id + nobjs does not
+	 * decrease, and empty spans (which share first_id with their
+	 * successor) are passed over by the search itself */
 	size_t lo = 0, hi = h->spans.len;
-	while (hi - lo > 1) {
-		size_t mid = (lo + hi) / 2;
-		if (h->spans.v[mid].first_id <= id)
-			lo = mid;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct rt_hspan *s = &h->spans.v[mid];
+		if ((uint64_t)s->first_id + s->nobjs <= id)
+			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	/* empty spans share first_id with their successor: skip them */
-	while (lo + 1 < h->spans.len && h->spans.v[lo].nobjs == 0)
-		lo++;
-	return (uint32_t)lo;
+	return (uint32_t)(lo < h->spans.len ? lo : (h->spans.len ? h->spans.len - 1 : 0));
 }
 
 uint64_t rt_heap_addr(const struct rt_heap *h, rt_obj_id id)
 {
 	if (id >= h->nobjs)
 		return 0;
-	const struct rt_hspan *s = &h->spans.v[rt_heap_span_of(h, id)];
+	return rt_heap_addr_in(h, &h->spans.v[rt_heap_span_of(h, id)], id);
+}
+
+uint64_t rt_heap_addr_in(const struct rt_heap *h, const struct rt_hspan *s, rt_obj_id id)
+{
 	uint64_t nw = (s->nelems + 63) / 64;
 	/* last word whose rank is <= id */
 	uint64_t lo = 0, hi = nw;

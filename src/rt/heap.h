@@ -96,6 +96,8 @@ uint32_t rt_heap_span_of(const struct rt_heap *h, rt_obj_id id);
 /* Slot index and address of id within its span. */
 uint64_t rt_heap_addr(const struct rt_heap *h, rt_obj_id id);
 uint64_t rt_heap_size(const struct rt_heap *h, rt_obj_id id);
+/* rt_heap_addr when the caller knows id's span s (one span lookup saved). */
+uint64_t rt_heap_addr_in(const struct rt_heap *h, const struct rt_hspan *s, rt_obj_id id);
 /* Whether id was allocated after its span was last swept (after the last GC
  * for a swept span). */
 bool rt_heap_fresh(const struct rt_heap *h, rt_obj_id id);
