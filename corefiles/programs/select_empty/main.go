@@ -8,21 +8,21 @@ import "runtime"
 
 const bufSize = 256 << 10
 
-// forever is always true; testing it keeps the code after select {} reachable,
-// so buf stays live (in the stack maps) while the goroutine is parked.
-func serve(forever bool, hello chan<- Hello) {
+// select {} is a terminating statement: nothing after it is live, so a
+// variable used only later would already be dead (and freed) while the
+// goroutine parks. A deferred closure that uses buf keeps it in the frame's
+// stack map, which is how real code ends up holding memory here.
+func serve(hello chan<- Hello) {
 	buf := make([]byte, bufSize)
 	fill(buf)
+	defer func() { runtime.KeepAlive(buf) }()
 	hello <- Hello{Goid: goid(), Addr: ptrOf(buf)}
-	if forever {
-		select {}
-	}
-	runtime.KeepAlive(buf)
+	select {}
 }
 
 func setup(t *Truth) {
 	hello := make(chan Hello)
-	go serve(true, hello)
+	go serve(hello)
 	h := <-hello
 	t.Goroutine(h.Goid, "select_empty", true, 0, "select {}")
 	t.Leak("goroutine_leak", "goroutine "+itoa(h.Goid)+" main.serve var buf", h.Addr,
