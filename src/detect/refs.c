@@ -301,7 +301,7 @@ static void scan_iface(struct walker *w, const struct vsrc *v, const struct ent 
 	uint64_t rtype = tw;
 	if (!e->eface && (!w->itab_type_off || !ga_mem_u64(w->mem, tw + w->itab_type_off, &rtype)))
 		return;
-	ga_type_id t = rtype >= w->rt->bias ? ga_dwarf_type_by_rtype(w->dw, rtype - w->rt->bias) : 0;
+	ga_type_id t = rt_dwarf_of_rtype(w->rt, rtype);
 	const struct ga_type *ty = ga_dwarf_type(w->dw, t);
 	if (!ty) {
 		w->r->untyped_ifaces++;
