@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hash.h"
 #include "detect/detect.h"
 
 /* Fix sentences: docs/leak-patterns.md, pattern by pattern. */
@@ -187,4 +188,56 @@ struct ga_error *det_refs_get(struct det_ctx *c, struct det_refs **out)
 			       ? &ga_error_nomem
 			       : ga_error_create(c->refs_err->code, "%s", c->refs_err->message);
 	return NULL;
+}
+
+struct ga_error *det_other_holder(struct det_ctx *c, ga_node x, uint64_t obj, ga_node *out,
+				  uint32_t *ncons, ga_node *cons_root)
+{
+	struct ga_session *s = c->s;
+	size_t nn = ga_heap_nnodes(s);
+	*out = UINT32_MAX;
+	*ncons = 0;
+	*cons_root = UINT32_MAX;
+	struct ga_error *err = det_dom_intervals(c);
+	if (err)
+		return err;
+	GA_VEC(ga_node) queue = {0};
+	struct ga_hash seen;
+	ga_hash_init(&seen);
+	if (ga_vec_push(&queue, x) || ga_hash_put(&seen, x, 1))
+		err = &ga_error_nomem;
+	for (size_t qh = 0; !err && qh < queue.len && *out == UINT32_MAX; qh++) {
+		const ga_node *pred;
+		size_t np;
+		ga_heap_pred(s, queue.v[qh], &pred, &np);
+		for (size_t i = 0; i < np && *out == UINT32_MAX; i++) {
+			ga_node p = pred[i];
+			if (p == 0 || p >= nn || det_dominates(c, x, p) || ga_hash_get(&seen, p, NULL))
+				continue;
+			if (ga_hash_put(&seen, p, 1)) {
+				err = &ga_error_nomem;
+				break;
+			}
+			long ri = ga_heap_node_root(s, p);
+			if (ri < 0) {
+				if (ga_vec_push(&queue, p))
+					err = &ga_error_nomem;
+				continue;
+			}
+			struct ga_root rt;
+			if (!ga_heap_root(s, (size_t)ri, &rt))
+				continue;
+			if ((rt.kind == GA_ROOT_FINALIZER || rt.kind == GA_ROOT_CLEANUP) && rt.obj == obj)
+				continue;
+			if (rt.conservative && (rt.kind == GA_ROOT_STACK || rt.kind == GA_ROOT_FRAME)) {
+				if (!(*ncons)++)
+					*cons_root = p;
+				continue;
+			}
+			*out = p;
+		}
+	}
+	ga_vec_free(&queue);
+	ga_hash_free(&seen);
+	return err;
 }

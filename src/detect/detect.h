@@ -80,6 +80,14 @@ static inline bool det_dominates(const struct det_ctx *c, ga_node d, ga_node x)
 	return c->dom_pre[d] != UINT32_MAX && c->dom_pre[x] != UINT32_MAX &&
 	       c->dom_pre[d] <= c->dom_pre[x] && c->dom_pre[x] < c->dom_end[d];
 }
+/* What else keeps node x alive: a backward walk from x over the graph that
+ * skips the nodes x dominates (its own cycle) and the specials attached to
+ * object addr obj. Returns the first precise holder found (a root or an
+ * object reached from a precise root), or UINT32_MAX when only
+ * conservatively scanned stack words (counted in *ncons, the first in
+ * *cons_root) or nothing else holds it. */
+struct ga_error *det_other_holder(struct det_ctx *c, ga_node x, uint64_t obj, ga_node *out,
+				  uint32_t *ncons, ga_node *cons_root);
 /* "main.Foo", or "" for untyped objects. */
 const char *det_obj_type(struct det_ctx *c, ga_obj id);
 /* Severity from waste (memory kinds). */

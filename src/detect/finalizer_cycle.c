@@ -33,8 +33,6 @@ struct ga_error *det_finalizer_cycle(struct det_ctx *c)
 		if (xo == GA_NO_OBJ)
 			continue;
 		ga_node rn = ga_heap_node_of_root(s, r), x = ga_heap_node_of_obj(s, xo);
-		if (!det_dominates(c, rn, x))
-			continue; /* something else keeps it alive */
 		if (!parent) {
 			parent = malloc((nn ? nn : 1) * 4);
 			queue = malloc((nn ? nn : 1) * 4);
@@ -101,9 +99,18 @@ struct ga_error *det_finalizer_cycle(struct det_ctx *c)
 			parent[touched[k]] = NONE;
 		if (!found)
 			continue;
+		/* something else may keep it alive: then it is not leaked (yet) */
+		ga_node other, cons;
+		uint32_t ncons;
+		if ((err = det_other_holder(c, x, rt.obj, &other, &ncons, &cons)))
+			break;
 		struct ga_finding *f = det_add(c, "finalizer_cycle");
 		if (!f)
 			break;
+		char lbuf[256];
+		if (other != NONE)
+			f->suppressed = det_str(c, "still reachable from %s: never finalized, but not leaked yet",
+						ga_heap_node_label(s, other, lbuf, sizeof(lbuf)));
 		const char *tn = objs[0].type && *objs[0].type ? objs[0].type : "object";
 		f->waste_bytes = ga_heap_retained(s, x);
 		f->retained_bytes = ga_heap_retained(s, rn);
@@ -118,6 +125,9 @@ struct ga_error *det_finalizer_cycle(struct det_ctx *c)
 		for (size_t k = 0; k < no; k++)
 			ga_sb_printf(&sb, "%s%s", k ? " -> " : "", objs[k].type && *objs[k].type ? objs[k].type : "?");
 		ga_sb_printf(&sb, " -> %s", tn);
+		if (ncons)
+			ga_sb_printf(&sb, "; also %u untyped word%s of %s (conservative scan, most likely stale)",
+				     ncons, ncons == 1 ? "" : "s", ga_heap_node_label(s, cons, lbuf, sizeof(lbuf)));
 		f->evidence = det_str(c, "%s reaches its object: %s", fin ? "the object" : "the cleanup's function or argument",
 				      ga_sb_str(&sb));
 		ga_sb_free(&sb);

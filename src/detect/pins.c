@@ -30,6 +30,26 @@ static int win_cmp(const void *a, const void *b)
 	return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
+/* The runtime's own map structures as the linker names them in DWARF:
+ * classic hash<K,V> / bucket<K,V> / runtime.hmap, bmap, mapextra; Swiss
+ * map<K,V> / table<K,V> / groupReference<K,V> and internal/runtime/maps.
+ * Pointers of these types reach map storage, which
+ * map_capacity_after_delete accounts for, not the slice detectors. */
+static bool map_internal_type(const struct ga_dwarf *dw, ga_type_id id)
+{
+	const struct ga_type *t = ga_dwarf_type(dw, id);
+	const char *n = t && t->name ? t->name : "";
+	while (*n == '*' || *n == '[' || *n == ']')
+		n++;
+	static const char *const prefixes[] = {"hash<", "bucket<", "map<", "table<", "groupReference<",
+					       "runtime.hmap", "runtime.bmap", "runtime.mapextra",
+					       "internal/runtime/maps."};
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (!strncmp(n, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return false;
+}
+
 static uint64_t ref_end(const struct det_ref *r)
 {
 	uint64_t n = r->kind == DET_REF_STRING ? r->len : r->len * r->elem_size;
@@ -160,6 +180,7 @@ struct ga_error *det_pins_get(struct det_ctx *c, struct det_pins **out)
 			pin.strings |= r->kind == DET_REF_STRING;
 			pin.slices |= r->kind == DET_REF_SLICE;
 			pin.ptrs |= r->kind == DET_REF_PTR;
+			pin.map_storage |= map_internal_type(refs->dw, r->type);
 			uint64_t hi = ref_end(r);
 			if (hi > o.addr + o.size)
 				hi = o.addr + o.size;

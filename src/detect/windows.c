@@ -22,7 +22,7 @@ bool det_pin_truncated(struct det_ctx *c, const struct det_pin *p, const struct 
 struct ga_finding *det_pin_finding(struct det_ctx *c, const char *kind, const struct det_pin *p)
 {
 	uint64_t usable = p->addr + p->size - p->data;
-	if (p->covered >= usable)
+	if (p->covered >= usable || p->map_storage)
 		return NULL;
 	const struct det_ref *main = det_pin_main_ref(c, p);
 	struct ga_finding *f = det_add(c, kind);
