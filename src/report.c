@@ -7,6 +7,7 @@
 
 #include "detect/detect.h"
 #include "detect/pins.h"
+#include "detect/stackroots.h"
 #include "goautopsy/report.h"
 #include "session.h"
 
@@ -107,6 +108,25 @@ struct ga_error *ga_session_report(struct ga_session *s, const struct ga_report_
 	r->options = *opt;
 	double t0 = now();
 	struct det_ctx c = {.s = s, .rt = s->rt, .opt = opt, .gs = gs, .hst = hst};
+	/* precise stack targets: only needed while the graph scans stacks
+	 * conservatively */
+	struct rt_g *rgs = NULL;
+	size_t nrgs = 0;
+	if (hst->goroutines_conservative) {
+		struct ga_error *e = ga_session_goroutines(s, &rgs, &nrgs);
+		if (!e)
+			e = ga_session_unwinder(s, &c.unwinder);
+		if (!e) {
+			c.rgs = rgs;
+			c.nrgs = nrgs;
+			e = det_stackroots_build(&c, &c.stackroots);
+		}
+		if (e == &ga_error_nomem) {
+			free(p);
+			return e;
+		}
+		ga_error_destroy(e); /* the detectors fall back to the graph's roots */
+	}
 	for (size_t i = 0; i < det_nregistry; i++) {
 		struct ga_error *e = det_registry[i].run(&c);
 		if (e == &ga_error_nomem || c.oom) {
@@ -168,6 +188,7 @@ struct ga_error *ga_session_report(struct ga_session *s, const struct ga_report_
 	det_refs_free(c.refs);
 	ga_error_destroy(c.refs_err == &ga_error_nomem ? NULL : c.refs_err);
 	det_pins_free(c.pins);
+	det_stackroots_free(c.stackroots);
 	free(c.dom_pre);
 	free(c.dom_end);
 	free(c.dom_order);

@@ -5,6 +5,7 @@
 
 #include "base/hash.h"
 #include "detect/detect.h"
+#include "detect/stackroots.h"
 
 /* Fix sentences: docs/leak-patterns.md, pattern by pattern. */
 const struct det_entry det_registry[] = {
@@ -229,6 +230,8 @@ struct ga_error *det_other_holder(struct det_ctx *c, ga_node x, uint64_t obj, ga
 				continue;
 			if ((rt.kind == GA_ROOT_FINALIZER || rt.kind == GA_ROOT_CLEANUP) && rt.obj == obj)
 				continue;
+			if (!det_holds(c, p, queue.v[qh]))
+				continue; /* a stale word: the stack maps say it is dead */
 			if (rt.conservative && (rt.kind == GA_ROOT_STACK || rt.kind == GA_ROOT_FRAME)) {
 				if (!(*ncons)++)
 					*cons_root = p;

@@ -19,6 +19,9 @@
 struct ga_session;
 struct ga_rt;
 struct det_pins;
+struct det_stackroots;
+struct rt_unwinder;
+struct rt_g;
 
 struct det_ctx {
 	struct ga_session *s;
@@ -33,6 +36,11 @@ struct det_ctx {
 	uint32_t *dom_pre, *dom_end;
 	uint32_t *dom_order;           /* preorder number -> node */
 	struct det_pins *pins;        /* pins.c: references grouped by target */
+	/* stackroots.c: precise stack targets (built by the session) */
+	struct rt_unwinder *unwinder;
+	const struct rt_g *rgs;
+	size_t nrgs;
+	struct det_stackroots *stackroots;
 	GA_VEC(struct ga_finding) findings;
 	GA_VEC(void *) owned;         /* strings and arrays the findings point to */
 	bool oom;

@@ -22,6 +22,7 @@
 
 #include "base/hash.h"
 #include "detect/detect.h"
+#include "detect/stackroots.h"
 
 #define NONE UINT32_MAX
 #define MULTI (UINT32_MAX - 1)
@@ -81,7 +82,7 @@ static void drain(struct gl *l)
 			continue;
 		const ga_node *succ;
 		size_t ns;
-		ga_heap_succ(l->c->s, v, &succ, &ns);
+		det_succ(l->c, v, &succ, &ns);
 		for (size_t i = 0; i < ns; i++)
 			mark_node(l, succ[i]);
 	}
@@ -347,7 +348,7 @@ struct ga_error *det_goroutine_leak(struct det_ctx *c)
 				continue;
 			const ga_node *succ;
 			size_t ns;
-			ga_heap_succ(s, v, &succ, &ns);
+			det_succ(c, v, &succ, &ns);
 			for (size_t e = 0; e < ns; e++) {
 				uint32_t w = succ[e];
 				if ((l.flag[w] & F_MARK) || owner[w] == k || owner[w] == MULTI)

@@ -1,0 +1,163 @@
+/* Precise goroutine stack roots: see stackroots.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "detect/stackroots.h"
+#include "rt/goroutine.h"
+#include "rt/stackmap.h"
+#include "rt/unwind.h"
+
+#define MAX_SCAN_BYTES (64ull << 20) /* one stack object or range */
+
+static bool add_word(struct det_ctx *c, struct det_stackroots *sr, uint64_t addr)
+{
+	uint64_t v;
+	if (!ga_mem_u64(c->rt->mem, addr, &v))
+		return true;
+	ga_obj o = ga_heap_find(c->s, v);
+	if (o == GA_NO_OBJ)
+		return true;
+	return !ga_vec_push(&sr->nodes, ga_heap_node_of_obj(c->s, o));
+}
+
+static bool add_range(struct det_ctx *c, struct det_stackroots *sr, uint64_t lo, uint64_t hi,
+		      const uint8_t *mask)
+{
+	if (hi <= lo || hi - lo > MAX_SCAN_BYTES)
+		return true;
+	for (uint64_t i = 0; lo + 8 * i + 8 <= hi; i++)
+		if ((!mask || (mask[i / 8] >> (i % 8) & 1)) && !add_word(c, sr, lo + 8 * i))
+			return false;
+	return true;
+}
+
+static int node_cmp(const void *a, const void *b)
+{
+	ga_node x = *(const ga_node *)a, y = *(const ga_node *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* One goroutine's targets appended to sr->nodes; false when its stack maps
+ * could not be used (the caller drops what was appended). */
+static bool one(struct det_ctx *c, struct det_stackroots *sr, const struct rt_g *g, struct rt_stack *st,
+		struct rt_roots *roots, struct ga_error **err)
+{
+	rt_roots_reset(roots);
+	if ((*err = rt_unwind_g(c->unwinder, g, RT_UNWIND_GC, st)))
+		return false;
+	if (st->error[0] || !st->complete || !st->frames.len)
+		return false;
+	if ((*err = rt_stack_roots(c->unwinder, st, roots)))
+		return false;
+	bool ok = true;
+	for (size_t i = 0; ok && i < roots->slots.len; i++)
+		ok = add_word(c, sr, roots->slots.v[i].addr);
+	for (size_t i = 0; ok && i < roots->objects.len; i++) {
+		const struct rt_root_object *o = &roots->objects.v[i];
+		uint64_t n = o->ptrdata < o->size ? o->ptrdata : o->size;
+		ok = add_range(c, sr, o->addr, o->addr + n, o->gcprog ? NULL : roots->masks.v + o->mask_off);
+	}
+	for (size_t i = 0; ok && i < roots->ranges.len; i++)
+		ok = add_range(c, sr, roots->ranges.v[i].lo, roots->ranges.v[i].hi, NULL);
+	/* g.sched.ctxt and registers of a running goroutine: not slots; the
+	 * closure context of a parked goroutine is in its frames already */
+	if (!ok)
+		*err = &ga_error_nomem;
+	return ok;
+}
+
+struct ga_error *det_stackroots_build(struct det_ctx *c, struct det_stackroots **out)
+{
+	*out = NULL;
+	struct det_stackroots *sr = calloc(1, sizeof(*sr));
+	if (!sr)
+		return &ga_error_nomem;
+	ga_hash_init(&sr->by_goid);
+	struct ga_error *err = NULL;
+	if (!c->unwinder || !c->rgs) {
+		*out = sr;
+		return NULL;
+	}
+	struct rt_stack st = {0};
+	struct rt_roots roots = {0};
+	for (size_t i = 0; i < c->nrgs && !err; i++) {
+		const struct rt_g *g = &c->rgs[i];
+		if (!g->readable || rt_g_is_dead(c->rt, g))
+			continue;
+		size_t mark = sr->nodes.len;
+		if (!one(c, sr, g, &st, &roots, &err)) {
+			sr->nodes.len = mark;
+			sr->fallback++;
+			continue;
+		}
+		/* sorted and unique: det_holds searches them */
+		ga_node *v = sr->nodes.v + mark;
+		size_t n = sr->nodes.len - mark, k = 0;
+		if (n)
+			qsort(v, n, sizeof(*v), node_cmp);
+		for (size_t j = 0; j < n; j++)
+			if (!k || v[k - 1] != v[j])
+				v[k++] = v[j];
+		sr->nodes.len = mark + k;
+		if (ga_vec_push(&sr->first, (uint32_t)mark) ||
+		    ga_hash_put(&sr->by_goid, g->goid + 1, sr->first.len - 1))
+			err = &ga_error_nomem;
+		sr->precise++;
+	}
+	if (!err && ga_vec_push(&sr->first, (uint32_t)sr->nodes.len))
+		err = &ga_error_nomem;
+	/* first[k + 1] must end goroutine k: the pushes above are in order, so
+	 * first[] holds the starts and one final end */
+	rt_stack_free(&st);
+	rt_roots_free(&roots);
+	if (err) {
+		det_stackroots_free(sr);
+		return err;
+	}
+	*out = sr;
+	return NULL;
+}
+
+void det_stackroots_free(struct det_stackroots *sr)
+{
+	if (!sr)
+		return;
+	ga_hash_free(&sr->by_goid);
+	ga_vec_free(&sr->first);
+	ga_vec_free(&sr->nodes);
+	free(sr);
+}
+
+/* The precise targets of root node v, false when the graph's are to be used. */
+static bool targets(struct det_ctx *c, ga_node v, const ga_node **out, size_t *n)
+{
+	if (!c->stackroots)
+		return false;
+	long ri = ga_heap_node_root(c->s, v);
+	struct ga_root rt;
+	uint64_t k;
+	if (ri < 0 || !ga_heap_root(c->s, (size_t)ri, &rt) || !rt.conservative ||
+	    (rt.kind != GA_ROOT_STACK && rt.kind != GA_ROOT_FRAME) ||
+	    !ga_hash_get(&c->stackroots->by_goid, rt.goid + 1, &k) || k + 1 >= c->stackroots->first.len)
+		return false;
+	uint32_t a = c->stackroots->first.v[k], b = c->stackroots->first.v[k + 1];
+	*out = c->stackroots->nodes.v + a;
+	*n = b - a;
+	return true;
+}
+
+void det_succ(struct det_ctx *c, ga_node v, const ga_node **out, size_t *n)
+{
+	if (!targets(c, v, out, n))
+		ga_heap_succ(c->s, v, out, n);
+}
+
+bool det_holds(struct det_ctx *c, ga_node p, ga_node x)
+{
+	const ga_node *v;
+	size_t n;
+	if (!targets(c, p, &v, &n))
+		return true; /* the graph says so */
+	return bsearch(&x, v, n, sizeof(*v), node_cmp) != NULL;
+}

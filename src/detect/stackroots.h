@@ -1,0 +1,35 @@
+/* Precise goroutine stack roots for the detectors.
+ *
+ * When the object graph scanned a goroutine's stack conservatively (every
+ * word that looks like a pointer), stale words - dead slots of frames that
+ * returned, values below a call's live area - keep objects "alive" the
+ * runtime would free, and hide leaks: a blocked goroutine's channel looks
+ * reachable from main's stack, a finalizer cycle looks held. The runtime's
+ * GC scans stacks with the stack maps (rt/stackmap.h); this module does the
+ * same for every goroutine and gives, per goroutine, the heap nodes its
+ * stack precisely points to. A detector uses them instead of the successors
+ * of a conservatively scanned stack root. Roots the graph already scanned
+ * precisely are left alone. */
+#ifndef GA_DETECT_STACKROOTS_H
+#define GA_DETECT_STACKROOTS_H
+
+#include "detect/detect.h"
+
+struct det_stackroots {
+	struct ga_hash by_goid;  /* goid + 1 -> index into first */
+	GA_VEC(uint32_t) first;  /* CSR: targets of goroutine k are nodes[first[k] .. first[k+1]) */
+	GA_VEC(ga_node) nodes;
+	uint64_t precise, fallback; /* goroutines with stack maps / without */
+};
+
+struct ga_error *det_stackroots_build(struct det_ctx *c, struct det_stackroots **out);
+void det_stackroots_free(struct det_stackroots *sr);
+
+/* The successors of graph node v as the detectors should see them: for a
+ * conservatively scanned stack root whose goroutine's stack maps are known,
+ * the nodes its live slots point to; otherwise the graph's. */
+void det_succ(struct det_ctx *c, ga_node v, const ga_node **out, size_t *n);
+/* Whether root node p really points to node x (see det_succ). */
+bool det_holds(struct det_ctx *c, ga_node p, ga_node x);
+
+#endif
