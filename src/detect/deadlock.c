@@ -20,6 +20,7 @@
 #include "base/hash.h"
 #include "core/mem.h"
 #include "detect/detect.h"
+#include "detect/stackroots.h"
 #include "rt/rt.h"
 
 #define NONE UINT32_MAX
@@ -137,7 +138,7 @@ struct ga_error *det_deadlock(struct det_ctx *c)
 			for (uint64_t a = 0; a + 8 <= hi - lo && !found; a += 8) {
 				uint64_t v;
 				memcpy(&v, buf + a, 8);
-				found = v >= mu->lo && v < mu->hi;
+				found = v >= mu->lo && v < mu->hi && det_stack_word_live(c, g->id, lo + a) != 0;
 			}
 			if (!found)
 				continue;

@@ -12,6 +12,8 @@
 
 static bool add_word(struct det_ctx *c, struct det_stackroots *sr, uint64_t addr)
 {
+	if (ga_vec_push(&sr->words, addr))
+		return false;
 	uint64_t v;
 	if (!ga_mem_u64(c->rt->mem, addr, &v))
 		return true;
@@ -35,6 +37,12 @@ static bool add_range(struct det_ctx *c, struct det_stackroots *sr, uint64_t lo,
 static int node_cmp(const void *a, const void *b)
 {
 	ga_node x = *(const ga_node *)a, y = *(const ga_node *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 	return x < y ? -1 : x > y;
 }
 
@@ -85,12 +93,15 @@ struct ga_error *det_stackroots_build(struct det_ctx *c, struct det_stackroots *
 		const struct rt_g *g = &c->rgs[i];
 		if (!g->readable || rt_g_is_dead(c->rt, g))
 			continue;
-		size_t mark = sr->nodes.len;
+		size_t mark = sr->nodes.len, wmark = sr->words.len;
 		if (!one(c, sr, g, &st, &roots, &err)) {
 			sr->nodes.len = mark;
+			sr->words.len = wmark;
 			sr->fallback++;
 			continue;
 		}
+		if (sr->words.len > wmark)
+			qsort(sr->words.v + wmark, sr->words.len - wmark, 8, u64_cmp);
 		/* sorted and unique: det_holds searches them */
 		ga_node *v = sr->nodes.v + mark;
 		size_t n = sr->nodes.len - mark, k = 0;
@@ -100,12 +111,13 @@ struct ga_error *det_stackroots_build(struct det_ctx *c, struct det_stackroots *
 			if (!k || v[k - 1] != v[j])
 				v[k++] = v[j];
 		sr->nodes.len = mark + k;
-		if (ga_vec_push(&sr->first, (uint32_t)mark) ||
+		if (ga_vec_push(&sr->first, (uint32_t)mark) || ga_vec_push(&sr->wfirst, (uint32_t)wmark) ||
 		    ga_hash_put(&sr->by_goid, g->goid + 1, sr->first.len - 1))
 			err = &ga_error_nomem;
 		sr->precise++;
 	}
-	if (!err && ga_vec_push(&sr->first, (uint32_t)sr->nodes.len))
+	if (!err && (ga_vec_push(&sr->first, (uint32_t)sr->nodes.len) ||
+		     ga_vec_push(&sr->wfirst, (uint32_t)sr->words.len)))
 		err = &ga_error_nomem;
 	/* first[k + 1] must end goroutine k: the pushes above are in order, so
 	 * first[] holds the starts and one final end */
@@ -126,6 +138,8 @@ void det_stackroots_free(struct det_stackroots *sr)
 	ga_hash_free(&sr->by_goid);
 	ga_vec_free(&sr->first);
 	ga_vec_free(&sr->nodes);
+	ga_vec_free(&sr->wfirst);
+	ga_vec_free(&sr->words);
 	free(sr);
 }
 
@@ -160,4 +174,14 @@ bool det_holds(struct det_ctx *c, ga_node p, ga_node x)
 	if (!targets(c, p, &v, &n))
 		return true; /* the graph says so */
 	return bsearch(&x, v, n, sizeof(*v), node_cmp) != NULL;
+}
+
+int det_stack_word_live(struct det_ctx *c, uint64_t goid, uint64_t addr)
+{
+	struct det_stackroots *sr = c->stackroots;
+	uint64_t k;
+	if (!sr || !ga_hash_get(&sr->by_goid, goid + 1, &k) || k + 1 >= sr->wfirst.len)
+		return -1;
+	uint32_t a = sr->wfirst.v[k], b = sr->wfirst.v[k + 1];
+	return bsearch(&addr, sr->words.v + a, b - a, 8, u64_cmp) != NULL;
 }

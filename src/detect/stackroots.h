@@ -19,6 +19,8 @@ struct det_stackroots {
 	struct ga_hash by_goid;  /* goid + 1 -> index into first */
 	GA_VEC(uint32_t) first;  /* CSR: targets of goroutine k are nodes[first[k] .. first[k+1]) */
 	GA_VEC(ga_node) nodes;
+	GA_VEC(uint32_t) wfirst; /* CSR as first: the live pointer words of goroutine k, sorted */
+	GA_VEC(uint64_t) words;
 	uint64_t precise, fallback; /* goroutines with stack maps / without */
 };
 
@@ -29,6 +31,9 @@ void det_stackroots_free(struct det_stackroots *sr);
  * conservatively scanned stack root whose goroutine's stack maps are known,
  * the nodes its live slots point to; otherwise the graph's. */
 void det_succ(struct det_ctx *c, ga_node v, const ga_node **out, size_t *n);
+/* Whether the stack word at addr of goroutine goid is a live pointer slot:
+ * 1 yes, 0 no (dead or scalar), -1 unknown (no stack maps: assume it is). */
+int det_stack_word_live(struct det_ctx *c, uint64_t goid, uint64_t addr);
 /* Whether root node p really points to node x (see det_succ). */
 bool det_holds(struct det_ctx *c, ga_node p, ga_node x);
 
