@@ -66,6 +66,7 @@ struct ga_finding {
 	struct ga_location created_by;
 	int64_t longest_wait_ns; /* -1 when the runtime did not record it */
 	uint64_t stack_bytes;    /* stacks of the group (counted in waste) */
+	uint64_t queued;         /* finalizers or cleanups queued behind a blocked finalizer/cleanup goroutine */
 	const struct ga_goroutine *example; /* one member (owned by the session) */
 	const uint64_t *goroutines;  /* goroutine ids */
 	size_t ngoroutines;

@@ -149,19 +149,33 @@ static const struct ga_frame *user_frame(const struct ga_goroutine *g)
 	return g->nframes ? &g->frames[0] : NULL;
 }
 
-/* Finalizers queued behind a stuck finalizer goroutine: count and bytes
- * only the queue keeps alive. */
-static void queue_backlog(struct gl *l, uint64_t *count, uint64_t *bytes)
+/* The goroutine that runs queued finalizers (runtime.runfinq, renamed
+ * runFinalizers in 1.24) or cleanups (runtime.runCleanups, 1.24+). */
+static bool runs_queue(const struct ga_goroutine *g, bool cleanups)
 {
-	struct ga_session *s = l->c->s;
-	*count = *bytes = 0;
-	for (size_t r = 0; r < l->nroots; r++) {
-		struct ga_root rt;
-		if (!ga_heap_root(s, r, &rt) || (rt.kind != GA_ROOT_FINQ && rt.kind != GA_ROOT_CLEANUPQ))
-			continue;
-		(*count)++;
-		*bytes += ga_heap_retained(s, ga_heap_node_of_root(s, r));
-	}
+	const char *f = g->start.function;
+	if (!f)
+		return false;
+	if (cleanups)
+		return !strcmp(f, "runtime.runCleanups");
+	return !strcmp(f, "runtime.runfinq") || !strcmp(f, "runtime.runFinalizers");
+}
+
+/* Queued finalizers and cleanups are reachable only by the goroutine that
+ * will run them: they are roots of that goroutine, not of the program. So a
+ * finalizer goroutine blocked forever takes its queue down with it (the
+ * runtime's own markroot would keep them, and the goroutine, alive). With
+ * several cleanup goroutines, any of them may run the queue: left global. */
+static uint32_t queue_owner(const struct ga_goroutines *gs, uint8_t kind)
+{
+	uint32_t owner = NONE;
+	for (size_t i = 0; i < gs->n; i++)
+		if (runs_queue(&gs->v[i], kind == GA_ROOT_CLEANUPQ)) {
+			if (owner != NONE)
+				return NONE;
+			owner = (uint32_t)i;
+		}
+	return owner;
 }
 
 struct ga_error *det_goroutine_leak(struct det_ctx *c)
@@ -202,16 +216,25 @@ struct ga_error *det_goroutine_leak(struct det_ctx *c)
 		if (!strcmp(gs->v[i].status, "leaked")) /* the runtime already judged it (1.26+) */
 			l.g_state[i] = 1;
 	}
+	uint32_t finq_g = queue_owner(gs, GA_ROOT_FINQ), cleanq_g = queue_owner(gs, GA_ROOT_CLEANUPQ);
+	uint64_t nqueued[2] = {0, 0};
 	for (size_t r = l.nroots; r-- > 0;) {
 		struct ga_root rt;
 		l.root_g[r] = NONE;
 		l.root_next[r] = NONE;
-		if (!ga_heap_root(s, r, &rt) || !rt.goid)
+		if (!ga_heap_root(s, r, &rt))
 			continue;
-		const struct ga_goroutine *g = ga_goroutine_find(gs, rt.goid);
-		if (!g)
+		uint32_t gi = NONE;
+		if (rt.kind == GA_ROOT_FINQ || rt.kind == GA_ROOT_CLEANUPQ) {
+			gi = rt.kind == GA_ROOT_FINQ ? finq_g : cleanq_g;
+			if (gi != NONE)
+				nqueued[rt.kind == GA_ROOT_CLEANUPQ]++;
+		} else if (rt.goid) {
+			const struct ga_goroutine *g = ga_goroutine_find(gs, rt.goid);
+			gi = g ? (uint32_t)(g - gs->v) : NONE;
+		}
+		if (gi == NONE)
 			continue;
-		uint32_t gi = (uint32_t)(g - gs->v);
 		l.root_g[r] = gi;
 		l.root_next[r] = l.g_first_root[gi];
 		l.g_first_root[gi] = (uint32_t)r;
@@ -372,8 +395,6 @@ struct ga_error *det_goroutine_leak(struct det_ctx *c)
 		err = NULL;
 		refs = NULL;
 	}
-	uint64_t fin_count = 0, fin_bytes = 0;
-	queue_backlog(&l, &fin_count, &fin_bytes);
 	for (uint32_t k = 0; k < ngroups && !c->oom; k++) {
 		struct group *gr = &groups[k];
 		const struct ga_goroutine *ex = &gs->v[gr->first];
@@ -408,16 +429,30 @@ struct ga_error *det_goroutine_leak(struct det_ctx *c)
 			f->location.pc = uf->pc;
 		}
 		const char *fn = uf && uf->function ? uf->function : "?";
-		if (ex->system && fin_count && ex->created_by.function == NULL) {
-			/* the finalizer goroutine itself: its queue waits behind it */
-			f->waste_bytes += fin_bytes;
-			f->retained_bytes += fin_bytes;
-			f->evidence = det_str(c, "%" PRIu64 " finalizers or cleanups are queued behind it and "
-						 "keep %" PRIu64 " bytes alive", fin_count, fin_bytes);
+		uint64_t queued = 0;
+		const char *what = NULL;
+		for (int q = 0; q < 2; q++) {
+			uint32_t og = q ? cleanq_g : finq_g;
+			if (og != NONE && gidx[og] == k && nqueued[q]) {
+				queued += nqueued[q];
+				what = q ? "cleanups" : "finalizers";
+			}
 		}
 		f->severity = gr->n >= 1000 || f->waste_bytes >= (64ull << 20) ? "high" : "medium";
 		f->title = det_str(c, "%u goroutine%s in %s blocked forever on %s (%s)", gr->n,
 				   gr->n == 1 ? "" : "s", fn, ex->blocked_on, ex->wait_reason);
+		if (queued) {
+			/* the backlog: what the queue keeps alive is in the group's waste */
+			f->queued = queued;
+			f->title = det_str(c, "the %s goroutine is blocked forever in %s on %s (%s); %" PRIu64
+					      " queued %s wait behind it", what[0] == 'f' ? "finalizer" : "cleanup",
+					   fn, ex->blocked_on, ex->wait_reason, queued, what);
+			f->evidence = det_str(c, "%" PRIu64 " %s are queued behind a %s goroutine that never returns: "
+						 "they and what they reference (counted in the waste) are never freed",
+					      queued, what, what[0] == 'f' ? "finalizer" : "cleanup");
+			if (queued >= 1000)
+				f->severity = "high";
+		}
 		/* the biggest objects only this group holds */
 		struct ga_finding_object objs[MAX_GROUP_OBJECTS];
 		size_t no = 0;
@@ -449,7 +484,12 @@ struct ga_error *det_goroutine_leak(struct det_ctx *c)
 			if (refs && refs->o_parent[id] != UINT32_MAX) {
 				char buf[512];
 				objs[i].holder = det_str(c, "%s", det_refs_obj_path(refs, id, buf, sizeof(buf)));
-				if (!first_holder)
+				/* the holder: a variable of one of the group's own frames */
+				uint32_t root = det_refs_root_of(refs, refs->o_parent[id]);
+				uint64_t goid, pc;
+				const struct ga_goroutine *hg;
+				if (!first_holder && root != UINT32_MAX && det_refs_origin_frame(refs, root, &goid, &pc) &&
+				    (hg = ga_goroutine_find(gs, goid)) && gidx[hg - gs->v] == k)
 					first_holder = objs[i].holder;
 			}
 		}
