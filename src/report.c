@@ -26,11 +26,8 @@ void ga_report_options_default(struct ga_report_options *o)
 
 const char *const *ga_finding_kinds(size_t *n)
 {
-	static const char *kinds[16];
-	for (size_t i = 0; i < det_nregistry && i < 16; i++)
-		kinds[i] = det_registry[i].kind;
-	*n = det_nregistry;
-	return kinds;
+	*n = det_nkinds;
+	return det_kinds;
 }
 
 const char *ga_finding_fix(const char *kind)
@@ -105,6 +102,8 @@ struct ga_error *ga_session_report(struct ga_session *s, const struct ga_report_
 	r->heap_alloc = hst->alloc_bytes;
 	r->stack_inuse = hst->manual_span_bytes;
 	r->goroutines = gs->n;
+	r->stacks_precise = hst->goroutines_precise;
+	r->stacks_conservative = hst->goroutines_conservative;
 	r->options = *opt;
 	double t0 = now();
 	struct det_ctx c = {.s = s, .rt = s->rt, .opt = opt, .gs = gs, .hst = hst};
@@ -121,6 +120,8 @@ struct ga_error *ga_session_report(struct ga_session *s, const struct ga_report_
 			c.nrgs = nrgs;
 			e = det_stackroots_build(&c, &c.stackroots);
 		}
+		if (!e && c.stackroots)
+			r->stacks_rescanned = c.stackroots->precise;
 		if (e == &ga_error_nomem) {
 			free(p);
 			return e;

@@ -87,6 +87,10 @@ struct ga_report {
 	uint64_t stack_inuse;    /* manual spans: goroutine stacks and others */
 	uint64_t attributed;     /* waste of the reported findings, summed */
 	uint64_t goroutines;
+	/* how goroutine stacks were scanned: by the object graph with stack
+	 * maps or conservatively, and how many of the latter the detectors
+	 * re-scanned with the stack maps themselves */
+	uint64_t stacks_precise, stacks_conservative, stacks_rescanned;
 	struct ga_finding *findings;   /* by waste, descending */
 	size_t nfindings;
 	struct ga_finding *suppressed; /* when keep_suppressed */

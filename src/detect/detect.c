@@ -38,6 +38,15 @@ const struct det_entry det_registry[] = {
 };
 const size_t det_nregistry = sizeof(det_registry) / sizeof(det_registry[0]);
 
+const char *const det_kinds[] = {
+	"subslice_pins_array", "interior_pointer_pins_array", "hidden_beyond_len",
+	"slice_capacity_unused", "map_capacity_after_delete", "substring_pins_string",
+	"finalizer_cycle", "goroutine_leak", "deadlock",
+};
+const size_t det_nkinds = sizeof(det_kinds) / sizeof(det_kinds[0]);
+_Static_assert(sizeof(det_kinds) / sizeof(det_kinds[0]) == sizeof(det_registry) / sizeof(det_registry[0]),
+	       "det_kinds and det_registry list the same kinds");
+
 const struct det_entry *det_find(const char *kind)
 {
 	for (size_t i = 0; i < det_nregistry; i++)

@@ -57,6 +57,9 @@ struct det_entry {
 /* The registry, in the order of docs/leak-patterns.md. */
 extern const struct det_entry det_registry[];
 extern const size_t det_nregistry;
+/* The kinds alone, same order (ga_finding_kinds). */
+extern const char *const det_kinds[];
+extern const size_t det_nkinds;
 const struct det_entry *det_find(const char *kind);
 
 struct ga_error *det_subslice(struct det_ctx *c);

@@ -481,6 +481,7 @@ struct ga_error *det_goroutine_leak(struct det_ctx *c)
 			ga_obj id = (ga_obj)objs[i].offset;
 			objs[i].offset = 0;
 			objs[i].type = det_obj_type(c, id);
+			bool own = false;
 			if (refs && refs->o_parent[id] != UINT32_MAX) {
 				char buf[512];
 				objs[i].holder = det_str(c, "%s", det_refs_obj_path(refs, id, buf, sizeof(buf)));
@@ -488,10 +489,22 @@ struct ga_error *det_goroutine_leak(struct det_ctx *c)
 				uint32_t root = det_refs_root_of(refs, refs->o_parent[id]);
 				uint64_t goid, pc;
 				const struct ga_goroutine *hg;
-				if (!first_holder && root != UINT32_MAX && det_refs_origin_frame(refs, root, &goid, &pc) &&
-				    (hg = ga_goroutine_find(gs, goid)) && gidx[hg - gs->v] == k)
-					first_holder = objs[i].holder;
+				own = root != UINT32_MAX && det_refs_origin_frame(refs, root, &goid, &pc) &&
+				      (hg = ga_goroutine_find(gs, goid)) && gidx[hg - gs->v] == k;
 			}
+			if (!own) {
+				/* else the frame of a member whose live stack slot holds it */
+				ga_node node = ga_heap_node_of_obj(s, id);
+				for (size_t m = 0; m < l.ng && !own; m++) {
+					const char *fn2 = gidx[m] == k ? det_stack_holder(c, gs->v[m].id, node) : NULL;
+					if (fn2) {
+						objs[i].holder = det_str(c, "goroutine %" PRIu64 " %s", gs->v[m].id, fn2);
+						own = true;
+					}
+				}
+			}
+			if (own && !first_holder)
+				first_holder = objs[i].holder;
 		}
 		det_set_objects(c, f, objs, no);
 		f->holder = first_holder ? first_holder

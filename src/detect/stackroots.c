@@ -10,7 +10,12 @@
 
 #define MAX_SCAN_BYTES (64ull << 20) /* one stack object or range */
 
-static bool add_word(struct det_ctx *c, struct det_stackroots *sr, uint64_t addr)
+struct pair {
+	ga_node node;
+	const char *func;
+};
+
+static bool add_word(struct det_ctx *c, struct det_stackroots *sr, uint64_t addr, const char *func)
 {
 	if (ga_vec_push(&sr->words, addr))
 		return false;
@@ -20,18 +25,33 @@ static bool add_word(struct det_ctx *c, struct det_stackroots *sr, uint64_t addr
 	ga_obj o = ga_heap_find(c->s, v);
 	if (o == GA_NO_OBJ)
 		return true;
-	return !ga_vec_push(&sr->nodes, ga_heap_node_of_obj(c->s, o));
+	return !ga_vec_push(&sr->nodes, ga_heap_node_of_obj(c->s, o)) && !ga_vec_push(&sr->funcs, func);
 }
 
 static bool add_range(struct det_ctx *c, struct det_stackroots *sr, uint64_t lo, uint64_t hi,
-		      const uint8_t *mask)
+		      const uint8_t *mask, const char *func)
 {
 	if (hi <= lo || hi - lo > MAX_SCAN_BYTES)
 		return true;
 	for (uint64_t i = 0; lo + 8 * i + 8 <= hi; i++)
-		if ((!mask || (mask[i / 8] >> (i % 8) & 1)) && !add_word(c, sr, lo + 8 * i))
+		if ((!mask || (mask[i / 8] >> (i % 8) & 1)) && !add_word(c, sr, lo + 8 * i, func))
 			return false;
 	return true;
+}
+
+static int pair_cmp(const void *a, const void *b)
+{
+	const struct pair *x = a, *y = b;
+	return x->node < y->node ? -1 : x->node > y->node;
+}
+
+/* The function a physical frame belongs to (its outermost logical frame). */
+static const char *frame_func(struct det_ctx *c, const struct rt_stack *st, uint32_t frame)
+{
+	if (frame >= st->frames.len || !st->frames.v[frame].nlogical)
+		return NULL;
+	const struct rt_frame *f = &st->frames.v[frame];
+	return rt_frame_logical(c->unwinder, f, f->nlogical - 1)->name;
 }
 
 static int node_cmp(const void *a, const void *b)
@@ -60,14 +80,16 @@ static bool one(struct det_ctx *c, struct det_stackroots *sr, const struct rt_g 
 		return false;
 	bool ok = true;
 	for (size_t i = 0; ok && i < roots->slots.len; i++)
-		ok = add_word(c, sr, roots->slots.v[i].addr);
+		ok = add_word(c, sr, roots->slots.v[i].addr, frame_func(c, st, roots->slots.v[i].frame));
 	for (size_t i = 0; ok && i < roots->objects.len; i++) {
 		const struct rt_root_object *o = &roots->objects.v[i];
 		uint64_t n = o->ptrdata < o->size ? o->ptrdata : o->size;
-		ok = add_range(c, sr, o->addr, o->addr + n, o->gcprog ? NULL : roots->masks.v + o->mask_off);
+		ok = add_range(c, sr, o->addr, o->addr + n, o->gcprog ? NULL : roots->masks.v + o->mask_off,
+			       frame_func(c, st, o->frame));
 	}
 	for (size_t i = 0; ok && i < roots->ranges.len; i++)
-		ok = add_range(c, sr, roots->ranges.v[i].lo, roots->ranges.v[i].hi, NULL);
+		ok = add_range(c, sr, roots->ranges.v[i].lo, roots->ranges.v[i].hi, NULL,
+			       frame_func(c, st, roots->ranges.v[i].frame));
 	/* g.sched.ctxt and registers of a running goroutine: not slots; the
 	 * closure context of a parked goroutine is in its frames already */
 	if (!ok)
@@ -96,21 +118,33 @@ struct ga_error *det_stackroots_build(struct det_ctx *c, struct det_stackroots *
 		size_t mark = sr->nodes.len, wmark = sr->words.len;
 		if (!one(c, sr, g, &st, &roots, &err)) {
 			sr->nodes.len = mark;
+			sr->funcs.len = mark;
 			sr->words.len = wmark;
 			sr->fallback++;
 			continue;
 		}
 		if (sr->words.len > wmark)
 			qsort(sr->words.v + wmark, sr->words.len - wmark, 8, u64_cmp);
-		/* sorted and unique: det_holds searches them */
-		ga_node *v = sr->nodes.v + mark;
+		/* sorted and unique: det_holds searches them; the innermost
+		 * frame's function is kept for a node several frames hold */
 		size_t n = sr->nodes.len - mark, k = 0;
-		if (n)
-			qsort(v, n, sizeof(*v), node_cmp);
+		struct pair *pv = malloc((n ? n : 1) * sizeof(*pv));
+		if (!pv) {
+			err = &ga_error_nomem;
+			break;
+		}
 		for (size_t j = 0; j < n; j++)
-			if (!k || v[k - 1] != v[j])
-				v[k++] = v[j];
-		sr->nodes.len = mark + k;
+			pv[j] = (struct pair){sr->nodes.v[mark + j], sr->funcs.v[mark + j]};
+		if (n)
+			qsort(pv, n, sizeof(*pv), pair_cmp); /* not stable: func may be any holder's */
+		for (size_t j = 0; j < n; j++)
+			if (!k || sr->nodes.v[mark + k - 1] != pv[j].node) {
+				sr->nodes.v[mark + k] = pv[j].node;
+				sr->funcs.v[mark + k] = pv[j].func;
+				k++;
+			}
+		free(pv);
+		sr->nodes.len = sr->funcs.len = mark + k;
 		if (ga_vec_push(&sr->first, (uint32_t)mark) || ga_vec_push(&sr->wfirst, (uint32_t)wmark) ||
 		    ga_hash_put(&sr->by_goid, g->goid + 1, sr->first.len - 1))
 			err = &ga_error_nomem;
@@ -138,6 +172,7 @@ void det_stackroots_free(struct det_stackroots *sr)
 	ga_hash_free(&sr->by_goid);
 	ga_vec_free(&sr->first);
 	ga_vec_free(&sr->nodes);
+	ga_vec_free(&sr->funcs);
 	ga_vec_free(&sr->wfirst);
 	ga_vec_free(&sr->words);
 	free(sr);
@@ -184,4 +219,15 @@ int det_stack_word_live(struct det_ctx *c, uint64_t goid, uint64_t addr)
 		return -1;
 	uint32_t a = sr->wfirst.v[k], b = sr->wfirst.v[k + 1];
 	return bsearch(&addr, sr->words.v + a, b - a, 8, u64_cmp) != NULL;
+}
+
+const char *det_stack_holder(struct det_ctx *c, uint64_t goid, ga_node x)
+{
+	struct det_stackroots *sr = c->stackroots;
+	uint64_t k;
+	if (!sr || !ga_hash_get(&sr->by_goid, goid + 1, &k) || k + 1 >= sr->first.len)
+		return NULL;
+	uint32_t a = sr->first.v[k], b = sr->first.v[k + 1];
+	const ga_node *p = bsearch(&x, sr->nodes.v + a, b - a, sizeof(x), node_cmp);
+	return p ? sr->funcs.v[p - sr->nodes.v] : NULL;
 }

@@ -19,6 +19,7 @@ struct det_stackroots {
 	struct ga_hash by_goid;  /* goid + 1 -> index into first */
 	GA_VEC(uint32_t) first;  /* CSR: targets of goroutine k are nodes[first[k] .. first[k+1]) */
 	GA_VEC(ga_node) nodes;
+	GA_VEC(const char *) funcs; /* parallel to nodes: the function of the frame holding it */
 	GA_VEC(uint32_t) wfirst; /* CSR as first: the live pointer words of goroutine k, sorted */
 	GA_VEC(uint64_t) words;
 	uint64_t precise, fallback; /* goroutines with stack maps / without */
@@ -34,6 +35,9 @@ void det_succ(struct det_ctx *c, ga_node v, const ga_node **out, size_t *n);
 /* Whether the stack word at addr of goroutine goid is a live pointer slot:
  * 1 yes, 0 no (dead or scalar), -1 unknown (no stack maps: assume it is). */
 int det_stack_word_live(struct det_ctx *c, uint64_t goid, uint64_t addr);
+/* The function of goroutine goid's frame whose live slot points to node x,
+ * NULL if none (or no stack maps). */
+const char *det_stack_holder(struct det_ctx *c, uint64_t goid, ga_node x);
 /* Whether root node p really points to node x (see det_succ). */
 bool det_holds(struct det_ctx *c, ga_node p, ga_node x);
 

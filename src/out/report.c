@@ -274,6 +274,7 @@ static json_t *finding_json(struct ga_session *s, const struct ga_finding *x)
 		json_object_set_new(j, "longest_wait_ns",
 				    x->longest_wait_ns >= 0 ? json_integer(x->longest_wait_ns) : json_null());
 		json_object_set_new(j, "stack_bytes", json_integer((json_int_t)x->stack_bytes));
+		json_object_set_new(j, "queued", json_integer((json_int_t)x->queued));
 		json_t *ids = json_array();
 		for (size_t i = 0; i < x->ngoroutines; i++)
 			json_array_append_new(ids, json_integer((json_int_t)x->goroutines[i]));
@@ -317,6 +318,11 @@ static json_t *report_json(struct ga_session *s, const struct ga_report *r, cons
 	json_object_set_new(sum, "findings", json_integer((json_int_t)r->nfindings));
 	json_object_set_new(sum, "suppressed", json_integer((json_int_t)r->nsuppressed));
 	json_object_set_new(sum, "detect_seconds", json_real(r->seconds));
+	json_t *ss = json_object();
+	json_object_set_new(ss, "precise", json_integer((json_int_t)r->stacks_precise));
+	json_object_set_new(ss, "conservative", json_integer((json_int_t)r->stacks_conservative));
+	json_object_set_new(ss, "rescanned_with_stack_maps", json_integer((json_int_t)r->stacks_rescanned));
+	json_object_set_new(sum, "stack_scan", ss);
 	json_object_set_new(j, "summary", sum);
 	json_t *opts = json_object();
 	json_object_set_new(opts, "min_waste", json_integer((json_int_t)r->options.min_waste));
