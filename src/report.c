@@ -166,6 +166,7 @@ struct ga_error *ga_session_report(struct ga_session *s, const struct ga_report_
 			}
 		}
 		if (f.suppressed) {
+			r->suppressed_total++;
 			if (opt->keep_suppressed)
 				r->suppressed[r->nsuppressed++] = f;
 		} else {

@@ -95,6 +95,7 @@ struct ga_report {
 	size_t nfindings;
 	struct ga_finding *suppressed; /* when keep_suppressed */
 	size_t nsuppressed;
+	size_t suppressed_total;       /* candidates suppressed, kept or not */
 	const char *const *errors;     /* "kind: message" for detectors that could not run */
 	size_t nerrors;
 	struct ga_report_options options;

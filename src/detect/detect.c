@@ -253,3 +253,64 @@ struct ga_error *det_other_holder(struct det_ctx *c, ga_node x, uint64_t obj, ga
 	ga_hash_free(&seen);
 	return err;
 }
+
+struct ga_error *det_exclusive_bytes(struct det_ctx *c, ga_node x, uint64_t obj, uint64_t *out)
+{
+	struct ga_session *s = c->s;
+	size_t nn = ga_heap_nnodes(s), nr = ga_heap_nroots(s);
+	*out = 0;
+	uint8_t *mark = calloc(nn ? nn : 1, 1);
+	ga_node *queue = malloc((nn ? nn : 1) * sizeof(*queue));
+	if (!mark || !queue) {
+		free(mark);
+		free(queue);
+		return &ga_error_nomem;
+	}
+	size_t qt = 0;
+	/* 1: everything the other roots reach without passing through x */
+	if (x < nn)
+		mark[x] = 2;
+	for (size_t r = 0; r < nr; r++) {
+		struct ga_root rt;
+		ga_node rn = ga_heap_node_of_root(s, r);
+		if (rn >= nn || mark[rn] || !ga_heap_root(s, r, &rt) ||
+		    ((rt.kind == GA_ROOT_FINALIZER || rt.kind == GA_ROOT_CLEANUP) && rt.obj == obj))
+			continue;
+		mark[rn] = 1;
+		queue[qt++] = rn;
+	}
+	while (qt) {
+		ga_node v = queue[--qt];
+		const ga_node *succ;
+		size_t ns;
+		det_succ(c, v, &succ, &ns);
+		for (size_t i = 0; i < ns; i++)
+			if (succ[i] < nn && !mark[succ[i]]) {
+				mark[succ[i]] = 1;
+				queue[qt++] = succ[i];
+			}
+	}
+	/* 2: what x reaches that nothing else does */
+	if (x < nn) {
+		mark[x] = 3;
+		queue[qt++] = x;
+	}
+	while (qt) {
+		ga_node v = queue[--qt];
+		struct ga_object o;
+		ga_obj id = ga_heap_node_obj(s, v);
+		if (id != GA_NO_OBJ && ga_heap_object(s, id, &o))
+			*out += o.size;
+		const ga_node *succ;
+		size_t ns;
+		det_succ(c, v, &succ, &ns);
+		for (size_t i = 0; i < ns; i++)
+			if (succ[i] < nn && !mark[succ[i]]) {
+				mark[succ[i]] = 3;
+				queue[qt++] = succ[i];
+			}
+	}
+	free(mark);
+	free(queue);
+	return NULL;
+}

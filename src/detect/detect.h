@@ -99,6 +99,10 @@ static inline bool det_dominates(const struct det_ctx *c, ga_node d, ga_node x)
  * *cons_root) or nothing else holds it. */
 struct ga_error *det_other_holder(struct det_ctx *c, ga_node x, uint64_t obj, ga_node *out,
 				  uint32_t *ncons, ga_node *cons_root);
+/* Bytes of the objects only node x keeps alive, the specials attached to
+ * object address obj left out of the roots, stacks seen through their
+ * stack maps (det_succ): a mark of the whole graph, for rare findings. */
+struct ga_error *det_exclusive_bytes(struct det_ctx *c, ga_node x, uint64_t obj, uint64_t *out);
 /* "main.Foo", or "" for untyped objects. */
 const char *det_obj_type(struct det_ctx *c, ga_obj id);
 /* Severity from waste (memory kinds). */

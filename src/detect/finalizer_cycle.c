@@ -112,7 +112,8 @@ struct ga_error *det_finalizer_cycle(struct det_ctx *c)
 			f->suppressed = det_str(c, "still reachable from %s: never finalized, but not leaked yet",
 						ga_heap_node_label(s, other, lbuf, sizeof(lbuf)));
 		const char *tn = objs[0].type && *objs[0].type ? objs[0].type : "object";
-		f->waste_bytes = ga_heap_retained(s, x);
+		if ((err = det_exclusive_bytes(c, x, rt.obj, &f->waste_bytes)))
+			break;
 		f->retained_bytes = ga_heap_retained(s, rn);
 		if (f->retained_bytes < f->waste_bytes)
 			f->retained_bytes = f->waste_bytes;

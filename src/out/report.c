@@ -151,8 +151,8 @@ static void text(FILE *f, struct ga_session *s, const struct ga_report *r, const
 	double pct = r->heap_inuse ? 100.0 * (double)r->attributed / (double)r->heap_inuse : 0;
 	fprintf(f, "attributed to findings: %s (%.1f%% of the heap in use) in %zu finding%s",
 		out_bytes(r->attributed, b1), pct, r->nfindings, r->nfindings == 1 ? "" : "s");
-	if (r->nsuppressed)
-		fprintf(f, "; %zu suppressed", r->nsuppressed);
+	if (r->suppressed_total)
+		fprintf(f, "; %zu suppressed%s", r->suppressed_total, o->all ? "" : " (--all lists them)");
 	fprintf(f, " (thresholds: waste >= %s, ratio >= %.2f)\n", out_bytes(r->options.min_waste, b2),
 		r->options.min_ratio);
 	for (size_t i = 0; i < r->nerrors; i++)
@@ -316,7 +316,7 @@ static json_t *report_json(struct ga_session *s, const struct ga_report *r, cons
 	json_object_set_new(sum, "attributed_bytes", json_integer((json_int_t)r->attributed));
 	json_object_set_new(sum, "goroutines", json_integer((json_int_t)r->goroutines));
 	json_object_set_new(sum, "findings", json_integer((json_int_t)r->nfindings));
-	json_object_set_new(sum, "suppressed", json_integer((json_int_t)r->nsuppressed));
+	json_object_set_new(sum, "suppressed", json_integer((json_int_t)r->suppressed_total));
 	json_object_set_new(sum, "detect_seconds", json_real(r->seconds));
 	json_t *ss = json_object();
 	json_object_set_new(ss, "precise", json_integer((json_int_t)r->stacks_precise));
