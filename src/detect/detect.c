@@ -254,6 +254,28 @@ struct ga_error *det_other_holder(struct det_ctx *c, ga_node x, uint64_t obj, ga
 	return err;
 }
 
+/* Marks (with m) everything reachable from queue[0 .. qt) through det_succ
+ * that is not marked yet; adds the object bytes to *bytes if not NULL. */
+static void flood(struct det_ctx *c, uint8_t *mark, ga_node *queue, size_t qt, uint8_t m, uint64_t *bytes)
+{
+	size_t nn = ga_heap_nnodes(c->s);
+	while (qt) {
+		ga_node v = queue[--qt];
+		struct ga_object o;
+		ga_obj id = ga_heap_node_obj(c->s, v);
+		if (bytes && id != GA_NO_OBJ && ga_heap_object(c->s, id, &o))
+			*bytes += o.size;
+		const ga_node *succ;
+		size_t ns;
+		det_succ(c, v, &succ, &ns);
+		for (size_t i = 0; i < ns; i++)
+			if (succ[i] < nn && !mark[succ[i]]) {
+				mark[succ[i]] = m;
+				queue[qt++] = succ[i];
+			}
+	}
+}
+
 struct ga_error *det_exclusive_bytes(struct det_ctx *c, ga_node x, uint64_t obj, uint64_t *out)
 {
 	struct ga_session *s = c->s;
@@ -279,36 +301,12 @@ struct ga_error *det_exclusive_bytes(struct det_ctx *c, ga_node x, uint64_t obj,
 		mark[rn] = 1;
 		queue[qt++] = rn;
 	}
-	while (qt) {
-		ga_node v = queue[--qt];
-		const ga_node *succ;
-		size_t ns;
-		det_succ(c, v, &succ, &ns);
-		for (size_t i = 0; i < ns; i++)
-			if (succ[i] < nn && !mark[succ[i]]) {
-				mark[succ[i]] = 1;
-				queue[qt++] = succ[i];
-			}
-	}
+	flood(c, mark, queue, qt, 1, NULL);
 	/* 2: what x reaches that nothing else does */
 	if (x < nn) {
 		mark[x] = 3;
-		queue[qt++] = x;
-	}
-	while (qt) {
-		ga_node v = queue[--qt];
-		struct ga_object o;
-		ga_obj id = ga_heap_node_obj(s, v);
-		if (id != GA_NO_OBJ && ga_heap_object(s, id, &o))
-			*out += o.size;
-		const ga_node *succ;
-		size_t ns;
-		det_succ(c, v, &succ, &ns);
-		for (size_t i = 0; i < ns; i++)
-			if (succ[i] < nn && !mark[succ[i]]) {
-				mark[succ[i]] = 3;
-				queue[qt++] = succ[i];
-			}
+		queue[0] = x;
+		flood(c, mark, queue, 1, 3, out);
 	}
 	free(mark);
 	free(queue);
