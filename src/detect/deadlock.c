@@ -53,14 +53,6 @@ static uint64_t holding_start(const struct ga_goroutine *g, bool waiter)
 	return g->stack_hi;
 }
 
-static const struct ga_frame *user_frame(const struct ga_goroutine *g)
-{
-	for (size_t i = 0; i < g->nframes; i++)
-		if (!is_lock_pkg(g->frames[i].function))
-			return &g->frames[i];
-	return g->nframes ? &g->frames[0] : NULL;
-}
-
 static bool is_mutex_wait(const struct ga_goroutine *g)
 {
 	return !strcmp(g->status, "waiting") && g->blocked_object &&
@@ -228,25 +220,15 @@ struct ga_error *det_deadlock(struct det_ctx *c)
 		f->objects = objs;
 		f->nobjects = n;
 		f->count = n;
-		f->blocked_on = ex->blocked_on;
-		f->wait_reason = ex->wait_reason;
-		f->created_by = ex->created_by;
-		f->example = ex;
+		det_set_group(f, ex);
 		f->stack_bytes = stacks;
 		f->waste_bytes = stacks;
 		f->retained_bytes = stacks;
-		f->ratio = 1;
 		f->severity = "high";
 		for (size_t k = 0; k < n; k++)
 			if (gs->v[cyc[k]].waited_ns > f->longest_wait_ns)
 				f->longest_wait_ns = gs->v[cyc[k]].waited_ns;
-		const struct ga_frame *uf = user_frame(ex);
-		if (uf) {
-			f->location.function = uf->function;
-			f->location.file = uf->file;
-			f->location.line = uf->line;
-			f->location.pc = uf->pc;
-		}
+		const struct ga_frame *uf = det_user_frame(ex);
 		if (n == 1) {
 			f->title = det_str(c, "goroutine %" PRIu64 " waits for the mutex 0x%" PRIx64 " it holds itself",
 					   ex->id, mus[0]);

@@ -312,3 +312,30 @@ struct ga_error *det_exclusive_bytes(struct det_ctx *c, ga_node x, uint64_t obj,
 	free(queue);
 	return NULL;
 }
+
+const struct ga_frame *det_user_frame(const struct ga_goroutine *g)
+{
+	for (size_t i = 0; i < g->nframes; i++) {
+		const char *f = g->frames[i].function;
+		if (f && strncmp(f, "runtime.", 8) && strncmp(f, "sync.", 5) && strncmp(f, "internal/", 9) &&
+		    strncmp(f, "time.", 5))
+			return &g->frames[i];
+	}
+	return g->nframes ? &g->frames[0] : NULL;
+}
+
+void det_set_group(struct ga_finding *f, const struct ga_goroutine *ex)
+{
+	f->blocked_on = ex->blocked_on;
+	f->wait_reason = ex->wait_reason;
+	f->created_by = ex->created_by;
+	f->example = ex;
+	f->ratio = 1;
+	const struct ga_frame *uf = det_user_frame(ex);
+	if (uf) {
+		f->location.function = uf->function;
+		f->location.file = uf->file;
+		f->location.line = uf->line;
+		f->location.pc = uf->pc;
+	}
+}

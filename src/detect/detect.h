@@ -103,6 +103,12 @@ struct ga_error *det_other_holder(struct det_ctx *c, ga_node x, uint64_t obj, ga
  * object address obj left out of the roots, stacks seen through their
  * stack maps (det_succ): a mark of the whole graph, for rare findings. */
 struct ga_error *det_exclusive_bytes(struct det_ctx *c, ga_node x, uint64_t obj, uint64_t *out);
+/* The innermost frame outside the runtime, sync, internal and time
+ * packages (the first frame if none). */
+const struct ga_frame *det_user_frame(const struct ga_goroutine *g);
+/* A goroutine finding (goroutine_leak, deadlock) about the group of ex:
+ * blocked_on, wait reason, creator, example, location of its user frame. */
+void det_set_group(struct ga_finding *f, const struct ga_goroutine *ex);
 /* "main.Foo", or "" for untyped objects. */
 const char *det_obj_type(struct det_ctx *c, ga_obj id);
 /* Severity from waste (memory kinds). */

@@ -137,18 +137,6 @@ struct group {
 	int64_t longest;
 };
 
-/* The innermost frame outside the runtime and sync packages. */
-static const struct ga_frame *user_frame(const struct ga_goroutine *g)
-{
-	for (size_t i = 0; i < g->nframes; i++) {
-		const char *f = g->frames[i].function;
-		if (f && strncmp(f, "runtime.", 8) && strncmp(f, "sync.", 5) && strncmp(f, "internal/", 9) &&
-		    strncmp(f, "time.", 5))
-			return &g->frames[i];
-	}
-	return g->nframes ? &g->frames[0] : NULL;
-}
-
 /* The goroutine that runs queued finalizers (runtime.runfinq, renamed
  * runFinalizers in 1.24) or cleanups (runtime.runCleanups, 1.24+). */
 static bool runs_queue(const struct ga_goroutine *g, bool cleanups)
@@ -412,22 +400,12 @@ struct ga_error *det_goroutine_leak(struct det_ctx *c)
 		f->goroutines = ids;
 		f->ngoroutines = ni;
 		f->count = gr->n;
-		f->blocked_on = ex->blocked_on;
-		f->wait_reason = ex->wait_reason;
-		f->created_by = ex->created_by;
+		det_set_group(f, ex);
 		f->longest_wait_ns = gr->longest;
-		f->example = ex;
 		f->stack_bytes = gr->stacks;
 		f->waste_bytes = gr->owned + gr->stacks;
 		f->retained_bytes = f->waste_bytes;
-		f->ratio = 1;
-		const struct ga_frame *uf = user_frame(ex);
-		if (uf) {
-			f->location.function = uf->function;
-			f->location.file = uf->file;
-			f->location.line = uf->line;
-			f->location.pc = uf->pc;
-		}
+		const struct ga_frame *uf = det_user_frame(ex);
 		const char *fn = uf && uf->function ? uf->function : "?";
 		uint64_t queued = 0;
 		const char *what = NULL;

@@ -41,3 +41,24 @@ struct ga_finding *det_pin_finding(struct det_ctx *c, const char *kind, const st
 		f->suppressed = p->unsure;
 	return f;
 }
+
+struct ga_error *det_pins_each(struct det_ctx *c, const char *kind, det_pin_pred pred,
+			       det_pin_describe_fn describe)
+{
+	struct det_pins *ps;
+	struct ga_error *err = det_pins_get(c, &ps);
+	if (err)
+		return err;
+	for (size_t i = 0; i < ps->v.len && !c->oom; i++) {
+		const struct det_pin *p = &ps->v.v[i];
+		const struct det_ref *tr = NULL;
+		if (p->slices)
+			det_pin_truncated(c, p, &tr);
+		if (!pred(c, p, tr))
+			continue;
+		struct ga_finding *f = det_pin_finding(c, kind, p);
+		if (f)
+			describe(c, f, p, tr);
+	}
+	return NULL;
+}
