@@ -107,11 +107,11 @@ struct ga_error *ga_session_report(struct ga_session *s, const struct ga_report_
 	r->options = *opt;
 	double t0 = now();
 	struct det_ctx c = {.s = s, .rt = s->rt, .opt = opt, .gs = gs, .hst = hst};
-	/* precise stack targets: only needed while the graph scans stacks
-	 * conservatively */
+	/* precise stack slots: what the graph scanned conservatively is seen
+	 * through them, and deadlock tells which frame holds a mutex */
 	struct rt_g *rgs = NULL;
 	size_t nrgs = 0;
-	if (hst->goroutines_conservative) {
+	{
 		struct ga_error *e = ga_session_goroutines(s, &rgs, &nrgs);
 		if (!e)
 			e = ga_session_unwinder(s, &c.unwinder);

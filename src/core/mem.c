@@ -67,6 +67,51 @@ static int fill_undumped(struct ga_mem *m, const struct ga_core *core,
 	return 0;
 }
 
+/* File-backed bytes of [lo, hi) of mapping fm, from backing b. */
+static int push_file(struct ga_mem *m, const struct ga_core_file_map *fm, const struct ga_mem_backing *b,
+		     uint64_t lo, uint64_t hi)
+{
+	uint64_t off = fm->file_offset + (lo - fm->start);
+	if (hi <= lo || off >= b->size)
+		return 0;
+	if (hi - lo > b->size - off)
+		hi = lo + (b->size - off);
+	return push(m, lo, hi, GA_MEM_FILE, b->data + off, PF_R);
+}
+
+/* Mappings NT_FILE names but no segment covers at all: gdb's gcore leaves
+ * out the read-only mappings of files (the executable's text and rodata)
+ * without even a header for them. Their bytes are the file's. */
+static int fill_unlisted(struct ga_mem *m, const struct ga_core *core, const struct ga_mem_backing *backs,
+			 size_t nbacks)
+{
+	for (size_t i = 0; i < core->files.len; i++) {
+		const struct ga_core_file_map *fm = &core->files.v[i];
+		const struct ga_mem_backing *b = backing_for(backs, nbacks, fm->path);
+		if (!b)
+			continue;
+		uint64_t a = fm->start;
+		while (a < fm->end) {
+			/* the first segment overlapping [a, end): file bytes up to it */
+			uint64_t cut = fm->end, resume = fm->end;
+			for (size_t k = 0; k < core->segs.len; k++) {
+				const struct ga_core_segment *s = &core->segs.v[k];
+				uint64_t se = s->vaddr + s->memsz, from = s->vaddr > a ? s->vaddr : a;
+				if (se > a && s->vaddr < fm->end && from < cut) {
+					cut = from;
+					resume = se;
+				}
+			}
+			if (push_file(m, fm, b, a, cut))
+				return -1;
+			if (resume <= a)
+				break;
+			a = resume;
+		}
+	}
+	return 0;
+}
+
 struct ga_error *ga_mem_build(const struct ga_core *core, const struct ga_mem_backing *backs,
 			      size_t nbacks, struct ga_mem *out)
 {
@@ -81,6 +126,10 @@ struct ga_error *ga_mem_build(const struct ga_core *core, const struct ga_mem_ba
 			ga_mem_free(out);
 			return &ga_error_nomem;
 		}
+	}
+	if (fill_unlisted(out, core, backs, nbacks)) {
+		ga_mem_free(out);
+		return &ga_error_nomem;
 	}
 	qsort(out->regions.v, out->regions.len, sizeof(out->regions.v[0]), region_cmp);
 	/* Overlapping segments would make lookups ambiguous: keep the first. */

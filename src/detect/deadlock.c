@@ -42,14 +42,33 @@ static bool is_lock_pkg(const char *f)
 	       !strncmp(f, "internal/sync.", 14);
 }
 
-/* First address of the goroutine's frames that may hold a lock. */
+/* First address of the goroutine's frames that may hold a lock: above the
+ * runtime and sync frames of a waiter, skipping the receiver spilled for
+ * the Lock call. */
 static uint64_t holding_start(const struct ga_goroutine *g, bool waiter)
 {
 	if (!waiter)
 		return g->sp ? g->sp : g->stack_lo;
 	for (size_t i = 0; i < g->nframes; i++)
 		if (!is_lock_pkg(g->frames[i].function))
-			return g->frames[i].sp + 8; /* skip the spilled receiver */
+			return g->frames[i].sp + 8;
+	return g->stack_hi;
+}
+
+/* For the mutex a goroutine waits on itself: only the frames older than the
+ * one that called Lock. That frame keeps the mutex live for its own Unlock
+ * whether or not it ever held it; a caller holding it is evidence (f locks,
+ * then calls g that locks again). */
+static uint64_t self_start(const struct ga_goroutine *g)
+{
+	for (size_t i = 0; i < g->nframes; i++) {
+		if (is_lock_pkg(g->frames[i].function))
+			continue;
+		for (size_t j = i + 1; j < g->nframes; j++)
+			if (g->frames[j].sp > g->frames[i].sp)
+				return g->frames[j].sp;
+		break;
+	}
 	return g->stack_hi;
 }
 
@@ -124,13 +143,19 @@ struct ga_error *det_deadlock(struct det_ctx *c)
 		lo = (lo + 7) & ~7ull;
 		if (lo >= hi || hi - lo > MAX_STACK_SCAN || !ga_heap_read(s, lo, buf, hi - lo))
 			continue;
+		uint64_t self_lo = wait_m[i] != NONE ? self_start(g) : lo;
 		for (size_t m = 0; m < ms.len; m++) {
 			struct mutex_info *mu = &ms.v[m];
-			bool found = false;
+			bool found = false, self = wait_m[i] == m;
 			for (uint64_t a = 0; a + 8 <= hi - lo && !found; a += 8) {
-				uint64_t v;
+				uint64_t v, fsp;
 				memcpy(&v, buf + a, 8);
-				found = v >= mu->lo && v < mu->hi && det_stack_word_live(c, g->id, lo + a) != 0;
+				if (v < mu->lo || v >= mu->hi)
+					continue;
+				int live = det_stack_word_owner(c, g->id, lo + a, &fsp);
+				/* its own mutex: a slot of a frame older than the Lock
+				 * caller (stack maps), else a word above that frame */
+				found = live == 1 ? !self || fsp >= self_lo : live < 0 && (!self || lo + a >= self_lo);
 			}
 			if (!found)
 				continue;
@@ -233,8 +258,8 @@ struct ga_error *det_deadlock(struct det_ctx *c)
 			f->title = det_str(c, "goroutine %" PRIu64 " waits for the mutex 0x%" PRIx64 " it holds itself",
 					   ex->id, mus[0]);
 			f->holder = det_str(c, "goroutine %" PRIu64 " %s", ex->id, uf && uf->function ? uf->function : "?");
-			f->evidence = "the mutex is locked, no other goroutine references it, and the waiter's own "
-				      "frames above its Lock call hold a pointer to it";
+			f->evidence = "the mutex is locked, no other goroutine references it, and a caller of the "
+				      "frame waiting in Lock holds a pointer to it";
 		} else {
 			struct ga_strbuf sb;
 			ga_sb_init(&sb);

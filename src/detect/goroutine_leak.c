@@ -476,6 +476,11 @@ struct ga_error *det_goroutine_leak(struct det_ctx *c)
 				for (size_t m = 0; m < l.ng && !own; m++) {
 					const char *fn2 = gidx[m] == k ? det_stack_holder(c, gs->v[m].id, node) : NULL;
 					if (fn2) {
+						/* a runtime frame (a sudog, the parked call) names the
+						 * goroutine's own code instead */
+						const struct ga_frame *mf = det_user_frame(&gs->v[m]);
+						if (!strncmp(fn2, "runtime.", 8) && mf && mf->function)
+							fn2 = mf->function;
 						objs[i].holder = det_str(c, "goroutine %" PRIu64 " %s", gs->v[m].id, fn2);
 						own = true;
 					}

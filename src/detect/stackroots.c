@@ -15,9 +15,10 @@ struct pair {
 	const char *func;
 };
 
-static bool add_word(struct det_ctx *c, struct det_stackroots *sr, uint64_t addr, const char *func)
+static bool add_word(struct det_ctx *c, struct det_stackroots *sr, uint64_t addr, const char *func,
+		     uint64_t frame_sp)
 {
-	if (ga_vec_push(&sr->words, addr))
+	if (ga_vec_push(&sr->words, addr) || ga_vec_push(&sr->wframe, frame_sp))
 		return false;
 	uint64_t v;
 	if (!ga_mem_u64(c->rt->mem, addr, &v))
@@ -29,12 +30,12 @@ static bool add_word(struct det_ctx *c, struct det_stackroots *sr, uint64_t addr
 }
 
 static bool add_range(struct det_ctx *c, struct det_stackroots *sr, uint64_t lo, uint64_t hi,
-		      const uint8_t *mask, const char *func)
+		      const uint8_t *mask, const char *func, uint64_t frame_sp)
 {
 	if (hi <= lo || hi - lo > MAX_SCAN_BYTES)
 		return true;
 	for (uint64_t i = 0; lo + 8 * i + 8 <= hi; i++)
-		if ((!mask || (mask[i / 8] >> (i % 8) & 1)) && !add_word(c, sr, lo + 8 * i, func))
+		if ((!mask || (mask[i / 8] >> (i % 8) & 1)) && !add_word(c, sr, lo + 8 * i, func, frame_sp))
 			return false;
 	return true;
 }
@@ -43,6 +44,11 @@ static int pair_cmp(const void *a, const void *b)
 {
 	const struct pair *x = a, *y = b;
 	return x->node < y->node ? -1 : x->node > y->node;
+}
+
+static uint64_t frame_sp(const struct rt_stack *st, uint32_t frame)
+{
+	return frame < st->frames.len ? st->frames.v[frame].sp : 0;
 }
 
 /* The function a physical frame belongs to (its outermost logical frame). */
@@ -80,21 +86,42 @@ static bool one(struct det_ctx *c, struct det_stackroots *sr, const struct rt_g 
 		return false;
 	bool ok = true;
 	for (size_t i = 0; ok && i < roots->slots.len; i++)
-		ok = add_word(c, sr, roots->slots.v[i].addr, frame_func(c, st, roots->slots.v[i].frame));
+		ok = add_word(c, sr, roots->slots.v[i].addr, frame_func(c, st, roots->slots.v[i].frame),
+			      frame_sp(st, roots->slots.v[i].frame));
 	for (size_t i = 0; ok && i < roots->objects.len; i++) {
 		const struct rt_root_object *o = &roots->objects.v[i];
 		uint64_t n = o->ptrdata < o->size ? o->ptrdata : o->size;
 		ok = add_range(c, sr, o->addr, o->addr + n, o->gcprog ? NULL : roots->masks.v + o->mask_off,
-			       frame_func(c, st, o->frame));
+			       frame_func(c, st, o->frame), frame_sp(st, o->frame));
 	}
 	for (size_t i = 0; ok && i < roots->ranges.len; i++)
 		ok = add_range(c, sr, roots->ranges.v[i].lo, roots->ranges.v[i].hi, NULL,
-			       frame_func(c, st, roots->ranges.v[i].frame));
+			       frame_func(c, st, roots->ranges.v[i].frame), frame_sp(st, roots->ranges.v[i].frame));
 	/* g.sched.ctxt and registers of a running goroutine: not slots; the
 	 * closure context of a parked goroutine is in its frames already */
 	if (!ok)
 		*err = &ga_error_nomem;
 	return ok;
+}
+
+/* Sorts words[wmark..] by address, wframe alongside. */
+static bool sort_words(struct det_stackroots *sr, size_t wmark)
+{
+	size_t n = sr->words.len - wmark;
+	struct wpair {
+		uint64_t addr, sp;
+	} *v = malloc(n * sizeof(*v));
+	if (!v)
+		return true;
+	for (size_t i = 0; i < n; i++)
+		v[i] = (struct wpair){sr->words.v[wmark + i], sr->wframe.v[wmark + i]};
+	qsort(v, n, sizeof(*v), u64_cmp); /* by addr: the first member */
+	for (size_t i = 0; i < n; i++) {
+		sr->words.v[wmark + i] = v[i].addr;
+		sr->wframe.v[wmark + i] = v[i].sp;
+	}
+	free(v);
+	return false;
 }
 
 struct ga_error *det_stackroots_build(struct det_ctx *c, struct det_stackroots **out)
@@ -119,12 +146,14 @@ struct ga_error *det_stackroots_build(struct det_ctx *c, struct det_stackroots *
 		if (!one(c, sr, g, &st, &roots, &err)) {
 			sr->nodes.len = mark;
 			sr->funcs.len = mark;
-			sr->words.len = wmark;
+			sr->words.len = sr->wframe.len = wmark;
 			sr->fallback++;
 			continue;
 		}
-		if (sr->words.len > wmark)
-			qsort(sr->words.v + wmark, sr->words.len - wmark, 8, u64_cmp);
+		if (sr->words.len > wmark && sort_words(sr, wmark)) {
+			err = &ga_error_nomem;
+			break;
+		}
 		/* sorted and unique: det_holds searches them; the innermost
 		 * frame's function is kept for a node several frames hold */
 		size_t n = sr->nodes.len - mark, k = 0;
@@ -175,6 +204,7 @@ void det_stackroots_free(struct det_stackroots *sr)
 	ga_vec_free(&sr->funcs);
 	ga_vec_free(&sr->wfirst);
 	ga_vec_free(&sr->words);
+	ga_vec_free(&sr->wframe);
 	free(sr);
 }
 
@@ -211,14 +241,25 @@ bool det_holds(struct det_ctx *c, ga_node p, ga_node x)
 	return bsearch(&x, v, n, sizeof(*v), node_cmp) != NULL;
 }
 
-int det_stack_word_live(struct det_ctx *c, uint64_t goid, uint64_t addr)
+int det_stack_word_owner(struct det_ctx *c, uint64_t goid, uint64_t addr, uint64_t *fsp)
 {
 	struct det_stackroots *sr = c->stackroots;
 	uint64_t k;
+	*fsp = 0;
 	if (!sr || !ga_hash_get(&sr->by_goid, goid + 1, &k) || k + 1 >= sr->wfirst.len)
 		return -1;
 	uint32_t a = sr->wfirst.v[k], b = sr->wfirst.v[k + 1];
-	return bsearch(&addr, sr->words.v + a, b - a, 8, u64_cmp) != NULL;
+	const uint64_t *p = bsearch(&addr, sr->words.v + a, b - a, 8, u64_cmp);
+	if (!p)
+		return 0;
+	*fsp = sr->wframe.v[p - sr->words.v];
+	return 1;
+}
+
+int det_stack_word_live(struct det_ctx *c, uint64_t goid, uint64_t addr)
+{
+	uint64_t fsp;
+	return det_stack_word_owner(c, goid, addr, &fsp);
 }
 
 const char *det_stack_holder(struct det_ctx *c, uint64_t goid, ga_node x)

@@ -22,6 +22,8 @@ struct det_stackroots {
 	GA_VEC(const char *) funcs; /* parallel to nodes: the function of the frame holding it */
 	GA_VEC(uint32_t) wfirst; /* CSR as first: the live pointer words of goroutine k, sorted */
 	GA_VEC(uint64_t) words;
+	GA_VEC(uint64_t) wframe;  /* parallel to words: sp of the frame the slot belongs to
+				   * (argument spill slots lie in the caller's frame) */
 	uint64_t precise, fallback; /* goroutines with stack maps / without */
 };
 
@@ -35,6 +37,9 @@ void det_succ(struct det_ctx *c, ga_node v, const ga_node **out, size_t *n);
 /* Whether the stack word at addr of goroutine goid is a live pointer slot:
  * 1 yes, 0 no (dead or scalar), -1 unknown (no stack maps: assume it is). */
 int det_stack_word_live(struct det_ctx *c, uint64_t goid, uint64_t addr);
+/* As det_stack_word_live; *frame_sp: the sp of the frame the live slot
+ * belongs to. */
+int det_stack_word_owner(struct det_ctx *c, uint64_t goid, uint64_t addr, uint64_t *frame_sp);
 /* The function of goroutine goid's frame whose live slot points to node x,
  * NULL if none (or no stack maps). */
 const char *det_stack_holder(struct det_ctx *c, uint64_t goid, ga_node x);
