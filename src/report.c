@@ -145,6 +145,33 @@ struct ga_error *ga_session_report(struct ga_session *s, const struct ga_report_
 			ga_error_destroy(e);
 		}
 	}
+	/* goroutine groups whose every member is in a deadlock: the deadlock
+	 * says it better */
+	for (size_t i = 0; i < c.findings.len && !err; i++) {
+		struct ga_finding *g = &c.findings.v[i];
+		if (strcmp(g->kind, "goroutine_leak") || g->suppressed || !g->ngoroutines)
+			continue;
+		size_t covered = 0;
+		struct ga_finding *first = NULL;
+		for (size_t k = 0; k < g->ngoroutines; k++) {
+			bool in = false;
+			for (size_t j = 0; j < c.findings.len && !in; j++) {
+				struct ga_finding *d = &c.findings.v[j];
+				for (size_t m = 0; !strcmp(d->kind, "deadlock") && m < d->ngoroutines && !in; m++)
+					in = d->goroutines[m] == g->goroutines[k];
+				if (in && !first)
+					first = d;
+			}
+			covered += in;
+		}
+		if (covered == g->ngoroutines && first) {
+			g->suppressed = "every goroutine of the group is in a deadlock finding";
+			/* what only these goroutines keep alive is the deadlock's waste too */
+			uint64_t extra = g->waste_bytes > g->stack_bytes ? g->waste_bytes - g->stack_bytes : 0;
+			first->waste_bytes += extra;
+			first->retained_bytes += extra;
+		}
+	}
 	/* the thresholds */
 	size_t nf = c.findings.len;
 	r->findings = calloc(nf ? nf : 1, sizeof(*r->findings));
