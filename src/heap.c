@@ -209,6 +209,18 @@ ga_obj ga_heap_find(struct ga_session *s, uint64_t addr)
 	return hs ? rt_heap_find(&hs->heap, addr) : GA_NO_OBJ;
 }
 
+ga_obj ga_heap_locate(struct ga_session *s, uint64_t addr, uint64_t *base, uint64_t *size)
+{
+	struct ga_heap_state *hs = ready(s);
+	const struct rt_hspan *sp = hs ? rt_heap_span_at(&hs->heap, addr) : NULL;
+	ga_obj id = hs ? rt_heap_find(&hs->heap, addr) : GA_NO_OBJ;
+	if (id == GA_NO_OBJ || !sp)
+		return GA_NO_OBJ;
+	*base = sp->base + (addr - sp->base) / sp->elemsize * sp->elemsize;
+	*size = sp->elemsize;
+	return id;
+}
+
 bool ga_heap_object(struct ga_session *s, ga_obj id, struct ga_object *o)
 {
 	struct ga_heap_state *hs = ready(s);
@@ -225,7 +237,9 @@ bool ga_heap_object(struct ga_session *s, ga_obj id, struct ga_object *o)
 	o->live = graph_marked(&hs->g, graph_obj_node(&hs->g, id));
 	o->noscan = sp->flags & RT_HSPAN_NOSCAN;
 	o->tiny = sp->flags & RT_HSPAN_TINY;
-	o->fresh = rt_heap_fresh(&hs->heap, id);
+	/* the fresh bit of the slot, from the span already found */
+	uint64_t slot = sp->elemsize ? (o->addr - sp->base) / sp->elemsize : 0;
+	o->fresh = o->addr && hs->heap.freshw[sp->bitw + slot / 64] >> (slot % 64) & 1;
 	return true;
 }
 

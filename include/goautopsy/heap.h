@@ -78,6 +78,9 @@ size_t ga_heap_nobjects(struct ga_session *s); /* after ga_heap_stats */
 /* The object at or containing addr; GA_NO_OBJ if none (or not allocated). */
 ga_obj ga_heap_find(struct ga_session *s, uint64_t addr);
 bool ga_heap_object(struct ga_session *s, ga_obj id, struct ga_object *out);
+/* The allocated object holding addr, with its first byte and size, in one
+ * lookup (cheaper than ga_heap_find + ga_heap_object); GA_NO_OBJ if none. */
+ga_obj ga_heap_locate(struct ga_session *s, uint64_t addr, uint64_t *base, uint64_t *size);
 
 /* Types: a name ("main.Node", "[]uint8"), a size (one value), the DWARF
  * type id (src/exe/dwarf.h) when known. For objects typed by a runtime

@@ -37,6 +37,12 @@ struct layout {
 	uint32_t first, n; /* into walker.ents */
 };
 
+/* An object queued for scanning, with where it lies. */
+struct qent {
+	ga_obj id;
+	uint64_t addr, size;
+};
+
 struct walker {
 	struct det_refs *r;
 	struct ga_session *s;
@@ -46,7 +52,7 @@ struct walker {
 	struct ga_hash layouts;          /* type id -> index in lay */
 	GA_VEC(struct layout) lay;
 	GA_VEC(struct ent) ents;
-	GA_VEC(uint32_t) queue;
+	GA_VEC(struct qent) queue;
 	size_t qhead;
 	uint64_t itab_type_off;
 	struct rt_field hc_qcount, hc_dataqsiz, hc_buf, hc_recvx;
@@ -162,9 +168,17 @@ static const struct layout *layout_of(struct walker *w, ga_type_id t)
 
 /* ---- visiting objects ---- */
 
-static void visit(struct walker *w, ga_obj id, ga_type_id type, uint64_t base, uint8_t how,
+/* The object holding p: id, addr and size of o (one lookup). */
+static ga_obj locate(struct walker *w, uint64_t p, struct ga_object *o)
+{
+	o->id = ga_heap_locate(w->s, p, &o->addr, &o->size);
+	return o->id;
+}
+
+static void visit(struct walker *w, const struct ga_object *o, ga_type_id type, uint64_t base, uint8_t how,
 		  uint32_t parent, uint64_t off)
 {
+	ga_obj id = o->id;
 	struct det_refs *r = w->r;
 	if (id >= r->nobjs || r->o_parent[id] != NONE)
 		return;
@@ -174,20 +188,19 @@ static void visit(struct walker *w, ga_obj id, ga_type_id type, uint64_t base, u
 	r->o_base[id] = base > UINT32_MAX ? UINT32_MAX : (uint32_t)base;
 	r->o_how[id] = how;
 	r->objects_typed++;
+	struct qent q = {id, o->addr, o->size};
 	if ((how == DET_O_VALUE || how == DET_O_ELEMS) && type && ga_type_has_pointers(w->dw, type) &&
-	    ga_vec_push(&w->queue, id))
+	    ga_vec_push(&w->queue, q))
 		w->err = &ga_error_nomem;
 }
 
 static void add_ref(struct walker *w, uint8_t kind, uint64_t where, uint64_t ptr, uint64_t len,
-		    uint64_t cap, uint64_t esize, ga_type_id type, ga_obj tgt, uint32_t origin,
+		    uint64_t cap, uint64_t esize, ga_type_id type, const struct ga_object *o, uint32_t origin,
 		    uint64_t off)
 {
-	struct ga_object o;
-	if (!ga_heap_object(w->s, tgt, &o))
-		return;
+	ga_obj tgt = o->id;
 	/* small arrays matter only for what their hidden tail holds */
-	if (o.size < w->r->min_target &&
+	if (o->size < w->r->min_target &&
 	    !(kind == DET_REF_SLICE && len < cap && ga_type_has_pointers(w->dw, ga_dwarf_type(w->dw, type)->elem)))
 		return;
 	struct det_ref ref = {where, ptr, len, cap, esize, type, tgt, origin,
@@ -204,7 +217,8 @@ static void scan_map(struct walker *w, uint64_t header, ga_type_id mt, uint32_t 
 		     uint64_t where)
 {
 	const struct ga_type *t = ga_dwarf_type(w->dw, mt);
-	ga_obj hid = ga_heap_find(w->s, header);
+	struct ga_object ho;
+	ga_obj hid = locate(w, header, &ho);
 	if (!t || !t->name || hid == GA_NO_OBJ || w->r->o_parent[hid] != NONE)
 		return;
 	struct det_map_ref m = {where, header, mt, origin, off > UINT32_MAX ? UINT32_MAX : (uint32_t)off};
@@ -212,7 +226,7 @@ static void scan_map(struct walker *w, uint64_t header, ga_type_id mt, uint32_t 
 		w->err = &ga_error_nomem;
 		return;
 	}
-	visit(w, hid, t->aux, 0, DET_O_VALUE, origin, off);
+	visit(w, &ho, t->aux, 0, DET_O_VALUE, origin, off);
 	if (!ga_type_has_pointers(w->dw, t->key) && !ga_type_has_pointers(w->dw, t->elem))
 		return;
 	struct ga_map_summary *ms = NULL;
@@ -239,11 +253,11 @@ static void scan_map(struct walker *w, uint64_t header, ga_type_id mt, uint32_t 
 		uint64_t addrs[2] = {e->key_addr, e->elem_addr};
 		ga_type_id types[2] = {t->key, t->elem};
 		for (int k = 0; k < 2; k++) {
-			ga_obj so = ga_heap_find(w->s, addrs[k]);
 			struct ga_object o;
-			if (so == GA_NO_OBJ || !ga_heap_object(w->s, so, &o))
+			ga_obj so = locate(w, addrs[k], &o);
+			if (so == GA_NO_OBJ)
 				continue;
-			visit(w, so, 0, 0, DET_O_MAPDATA, origin, off);
+			visit(w, &o, 0, 0, DET_O_MAPDATA, origin, off);
 			struct vsrc v = {.addr = addrs[k]};
 			scan(w, &v, types[k], so, addrs[k] - o.addr);
 		}
@@ -254,10 +268,11 @@ static void scan_map(struct walker *w, uint64_t header, ga_type_id mt, uint32_t 
 static void scan_chan(struct walker *w, uint64_t h, ga_type_id ct, uint32_t origin, uint64_t off)
 {
 	const struct ga_type *t = ga_dwarf_type(w->dw, ct);
-	ga_obj hid = ga_heap_find(w->s, h);
+	struct ga_object ho;
+	ga_obj hid = locate(w, h, &ho);
 	if (!t || hid == GA_NO_OBJ || w->r->o_parent[hid] != NONE)
 		return;
-	visit(w, hid, t->aux, 0, DET_O_VALUE, origin, off);
+	visit(w, &ho, t->aux, 0, DET_O_VALUE, origin, off);
 	const struct ga_type *et = ga_dwarf_type(w->dw, t->elem);
 	uint64_t qcount, size, buf, recvx;
 	if (!et || !et->size || !ga_type_has_pointers(w->dw, t->elem) ||
@@ -266,12 +281,12 @@ static void scan_chan(struct walker *w, uint64_t h, ga_type_id ct, uint32_t orig
 	    !rt_read_field(w->rt, h, &w->hc_buf, &buf) || !rt_read_field(w->rt, h, &w->hc_recvx, &recvx) ||
 	    !size || qcount > size || qcount > MAX_CHAN_ELEMS)
 		return;
-	ga_obj bo = ga_heap_find(w->s, buf);
 	struct ga_object o;
-	if (bo == GA_NO_OBJ || !ga_heap_object(w->s, bo, &o))
+	ga_obj bo = locate(w, buf, &o);
+	if (bo == GA_NO_OBJ)
 		return;
 	if (bo != hid)
-		visit(w, bo, 0, 0, DET_O_CHANBUF, origin, off);
+		visit(w, &o, 0, 0, DET_O_CHANBUF, origin, off);
 	for (uint64_t k = 0; k < qcount && !w->err; k++) {
 		uint64_t a = buf + ((recvx + k) % size) * et->size;
 		struct vsrc v = {.addr = a};
@@ -282,14 +297,14 @@ static void scan_chan(struct walker *w, uint64_t h, ga_type_id ct, uint32_t orig
 static void scan_ptr(struct walker *w, uint64_t where, uint64_t p, ga_type_id ptype, ga_type_id elem,
 		     uint32_t origin, uint64_t off)
 {
-	ga_obj tgt = ga_heap_find(w->s, p);
 	struct ga_object o;
-	if (tgt == GA_NO_OBJ || !ga_heap_object(w->s, tgt, &o))
+	ga_obj tgt = locate(w, p, &o);
+	if (tgt == GA_NO_OBJ)
 		return;
 	const struct ga_type *et = ga_dwarf_type(w->dw, elem);
 	uint64_t esz = et && et->size ? et->size : 1;
-	add_ref(w, DET_REF_PTR, where, p, 1, 1, esz, ptype, tgt, origin, off);
-	visit(w, tgt, elem, p - o.addr, DET_O_VALUE, origin, off);
+	add_ref(w, DET_REF_PTR, where, p, 1, 1, esz, ptype, &o, origin, off);
+	visit(w, &o, elem, p - o.addr, DET_O_VALUE, origin, off);
 }
 
 static void scan_iface(struct walker *w, const struct vsrc *v, const struct ent *e, uint32_t origin,
@@ -343,27 +358,27 @@ static void scan(struct walker *w, const struct vsrc *v, ga_type_id type, uint32
 			if (!val || !et || !src_word(w, v, e.off + 8, &len, &wl) ||
 			    !src_word(w, v, e.off + 16, &cap, &wl) || len > cap || !cap)
 				break;
-			ga_obj tgt = ga_heap_find(w->s, val);
 			struct ga_object o;
-			if (tgt == GA_NO_OBJ || !ga_heap_object(w->s, tgt, &o))
+			ga_obj tgt = locate(w, val, &o);
+			if (tgt == GA_NO_OBJ)
 				break;
 			uint64_t esz = et->size;
 			if (esz && cap > (o.addr + o.size - val) / esz)
 				break; /* not a header the runtime could have made */
-			add_ref(w, DET_REF_SLICE, where, val, len, cap, esz ? esz : 1, e.type, tgt, origin, off);
+			add_ref(w, DET_REF_SLICE, where, val, len, cap, esz ? esz : 1, e.type, &o, origin, off);
 			if (esz)
-				visit(w, tgt, t->elem, (val - o.addr) % esz, DET_O_ELEMS, origin, off);
+				visit(w, &o, t->elem, (val - o.addr) % esz, DET_O_ELEMS, origin, off);
 			break;
 		}
 		case E_STRING: {
 			uint64_t len, wl;
 			if (!val || !src_word(w, v, e.off + 8, &len, &wl) || !len)
 				break;
-			ga_obj tgt = ga_heap_find(w->s, val);
 			struct ga_object o;
-			if (tgt == GA_NO_OBJ || !ga_heap_object(w->s, tgt, &o) || len > o.addr + o.size - val)
+			ga_obj tgt = locate(w, val, &o);
+			if (tgt == GA_NO_OBJ || len > o.addr + o.size - val)
 				break;
-			add_ref(w, DET_REF_STRING, where, val, len, len, 1, e.type, tgt, origin, off);
+			add_ref(w, DET_REF_STRING, where, val, len, len, 1, e.type, &o, origin, off);
 			break;
 		}
 		case E_MAP:
@@ -395,11 +410,11 @@ static void scan(struct walker *w, const struct vsrc *v, ga_type_id type, uint32
 static void drain(struct walker *w)
 {
 	while (w->qhead < w->queue.len && !w->err) {
-		ga_obj id = w->queue.v[w->qhead++];
+		struct qent o = w->queue.v[w->qhead++];
+		ga_obj id = o.id;
 		struct det_refs *r = w->r;
-		struct ga_object o;
 		const struct ga_type *t = ga_dwarf_type(w->dw, r->o_type[id]);
-		if (!t || !t->size || !ga_heap_object(w->s, id, &o) || r->o_base[id] >= o.size)
+		if (!t || !t->size || r->o_base[id] >= o.size)
 			continue;
 		uint64_t n = 1;
 		if (r->o_how[id] == DET_O_ELEMS) {
@@ -683,7 +698,7 @@ static void runtime_typed(struct walker *w)
 			continue;
 		uint64_t base = o.typed_by == GA_TYPED_HEADER ? 8 : 0;
 		uint8_t how = o.size - base >= 2 * ty->size ? DET_O_ELEMS : DET_O_VALUE;
-		visit(w, id, t, base, how, SELF, 0);
+		visit(w, &o, t, base, how, SELF, 0);
 		drain(w);
 	}
 }
