@@ -213,12 +213,18 @@ ga_obj ga_heap_locate(struct ga_session *s, uint64_t addr, uint64_t *base, uint6
 {
 	struct ga_heap_state *hs = ready(s);
 	const struct rt_hspan *sp = hs ? rt_heap_span_at(&hs->heap, addr) : NULL;
-	ga_obj id = hs ? rt_heap_find(&hs->heap, addr) : GA_NO_OBJ;
-	if (id == GA_NO_OBJ || !sp)
+	if (!sp || addr < sp->base || !sp->elemsize)
 		return GA_NO_OBJ;
-	*base = sp->base + (addr - sp->base) / sp->elemsize * sp->elemsize;
+	/* rt_heap_find's rank, from the span already found */
+	uint64_t slot = (addr - sp->base) / sp->elemsize;
+	if (slot >= sp->nelems)
+		return GA_NO_OBJ;
+	uint64_t w = sp->bitw + slot / 64, bits = hs->heap.allocw[w], bit = 1ull << (slot % 64);
+	if (!(bits & bit))
+		return GA_NO_OBJ;
+	*base = sp->base + slot * sp->elemsize;
 	*size = sp->elemsize;
-	return id;
+	return hs->heap.allocrank[w] + (ga_obj)__builtin_popcountll(bits & (bit - 1));
 }
 
 bool ga_heap_object(struct ga_session *s, ga_obj id, struct ga_object *o)

@@ -19,9 +19,7 @@ struct ga_error *det_finalizer_cycle(struct det_ctx *c)
 	struct ga_session *s = c->s;
 	size_t nn = ga_heap_nnodes(s), nr = ga_heap_nroots(s);
 	uint32_t *parent = NULL, *queue = NULL, *touched = NULL;
-	struct ga_error *err = det_dom_intervals(c);
-	if (err)
-		return err;
+	struct ga_error *err = NULL;
 	for (size_t r = 0; r < nr && !c->oom; r++) {
 		struct ga_root rt;
 		if (!ga_heap_root(s, r, &rt))

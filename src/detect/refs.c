@@ -11,6 +11,7 @@
 #include "detect/refs.h"
 #include "goautopsy/goroutines.h"
 #include "goautopsy/maps.h"
+#include "rt/map.h"
 #include "rt/rt.h"
 
 #define NONE UINT32_MAX
@@ -53,6 +54,8 @@ struct walker {
 	GA_VEC(struct layout) lay;
 	GA_VEC(struct ent) ents;
 	GA_VEC(struct qent) queue;
+	struct ga_hash map_layouts;      /* map type id + 1 -> index in mlay, UINT64_MAX: none */
+	GA_VEC(struct rt_map_layout) mlay;
 	size_t qhead;
 	uint64_t itab_type_off;
 	struct rt_field hc_qcount, hc_dataqsiz, hc_buf, hc_recvx;
@@ -213,6 +216,53 @@ static void add_ref(struct walker *w, uint8_t kind, uint64_t where, uint64_t ptr
 static void scan(struct walker *w, const struct vsrc *v, ga_type_id type, uint32_t origin,
 		 uint64_t voff);
 
+/* The runtime layout of a map type, built once per type. */
+static const struct rt_map_layout *map_layout(struct walker *w, ga_type_id mt)
+{
+	uint64_t i;
+	if (ga_hash_get(&w->map_layouts, (uint64_t)mt + 1, &i))
+		return i == UINT64_MAX ? NULL : &w->mlay.v[i];
+	struct rt_map_layout l;
+	struct ga_error *err = rt_map_layout(w->rt, mt, &l);
+	if (err == &ga_error_nomem) {
+		w->err = err;
+		return NULL;
+	}
+	ga_error_destroy(err);
+	i = err ? UINT64_MAX : w->mlay.len;
+	if ((!err && ga_vec_push(&w->mlay, l)) || ga_hash_put(&w->map_layouts, (uint64_t)mt + 1, i)) {
+		w->err = &ga_error_nomem;
+		return NULL;
+	}
+	return err ? NULL : &w->mlay.v[i];
+}
+
+struct map_walk {
+	struct walker *w;
+	const struct ga_type *t;
+	uint32_t origin;
+	uint64_t off, n;
+};
+
+/* One live entry: its key and value, typed, as map data of the holder. */
+static bool map_entry(void *ctx, const struct rt_map_entry *e)
+{
+	struct map_walk *mw = ctx;
+	struct walker *w = mw->w;
+	uint64_t addrs[2] = {e->key, e->elem};
+	ga_type_id types[2] = {mw->t->key, mw->t->elem};
+	for (int k = 0; k < 2 && !w->err; k++) {
+		struct ga_object o;
+		ga_obj so = locate(w, addrs[k], &o);
+		if (so == GA_NO_OBJ)
+			continue;
+		visit(w, &o, 0, 0, DET_O_MAPDATA, mw->origin, mw->off);
+		struct vsrc v = {.addr = addrs[k]};
+		scan(w, &v, types[k], so, addrs[k] - o.addr);
+	}
+	return !w->err && ++mw->n < MAX_MAP_ENTRIES;
+}
+
 static void scan_map(struct walker *w, uint64_t header, ga_type_id mt, uint32_t origin, uint64_t off,
 		     uint64_t where)
 {
@@ -229,40 +279,16 @@ static void scan_map(struct walker *w, uint64_t header, ga_type_id mt, uint32_t 
 	visit(w, &ho, t->aux, 0, DET_O_VALUE, origin, off);
 	if (!ga_type_has_pointers(w->dw, t->key) && !ga_type_has_pointers(w->dw, t->elem))
 		return;
-	struct ga_map_summary *ms = NULL;
-	struct ga_error *err = ga_map_summary(w->s, header, t->name, 0, &ms);
-	if (err) {
-		if (err == &ga_error_nomem)
-			w->err = err;
-		else
-			ga_error_destroy(err);
+	const struct rt_map_layout *l = map_layout(w, mt);
+	if (!l)
 		return;
-	}
-	uint64_t want = ms->live < MAX_MAP_ENTRIES ? ms->live + 8 : MAX_MAP_ENTRIES;
-	ga_map_summary_free(ms);
-	ms = NULL;
-	if ((err = ga_map_summary(w->s, header, t->name, want, &ms))) {
-		if (err == &ga_error_nomem)
-			w->err = err;
-		else
-			ga_error_destroy(err);
-		return;
-	}
-	for (size_t i = 0; i < ms->n_entries && !w->err; i++) {
-		const struct ga_map_entry *e = &ms->entries[i];
-		uint64_t addrs[2] = {e->key_addr, e->elem_addr};
-		ga_type_id types[2] = {t->key, t->elem};
-		for (int k = 0; k < 2; k++) {
-			struct ga_object o;
-			ga_obj so = locate(w, addrs[k], &o);
-			if (so == GA_NO_OBJ)
-				continue;
-			visit(w, &o, 0, 0, DET_O_MAPDATA, origin, off);
-			struct vsrc v = {.addr = addrs[k]};
-			scan(w, &v, types[k], so, addrs[k] - o.addr);
-		}
-	}
-	ga_map_summary_free(ms);
+	struct map_walk mw = {w, t, origin, off, 0};
+	struct rt_map_visitor v = {NULL, map_entry, &mw};
+	struct ga_error *err = rt_map_walk(w->rt, l, header, &v, NULL);
+	if (err == &ga_error_nomem)
+		w->err = err;
+	else
+		ga_error_destroy(err); /* a corrupt map: what was walked counts */
 }
 
 static void scan_chan(struct walker *w, uint64_t h, ga_type_id ct, uint32_t origin, uint64_t off)
@@ -731,6 +757,7 @@ struct ga_error *det_refs_build(struct ga_session *s, struct ga_rt *rt, uint64_t
 	memset(r->o_parent, 0xff, n * 4);
 	struct walker w = {.r = r, .s = s, .rt = rt, .dw = rt->dw, .mem = rt->mem};
 	ga_hash_init(&w.layouts);
+	ga_hash_init(&w.map_layouts);
 	struct rt_field f = rt_field(rt, "runtime.itab", "_type");
 	if (!f.ok)
 		f = rt_field(rt, "internal/abi.ITab", "Type");
@@ -745,6 +772,8 @@ struct ga_error *det_refs_build(struct ga_session *s, struct ga_rt *rt, uint64_t
 	if (!w.err)
 		runtime_typed(&w);
 	ga_hash_free(&w.layouts);
+	ga_hash_free(&w.map_layouts);
+	ga_vec_free(&w.mlay);
 	ga_vec_free(&w.lay);
 	ga_vec_free(&w.ents);
 	ga_vec_free(&w.queue);
