@@ -481,7 +481,14 @@ struct ga_error *det_goroutine_leak(struct det_ctx *c)
 						const struct ga_frame *mf = det_user_frame(&gs->v[m]);
 						if (!strncmp(fn2, "runtime.", 8) && mf && mf->function)
 							fn2 = mf->function;
-						objs[i].holder = det_str(c, "goroutine %" PRIu64 " %s", gs->v[m].id, fn2);
+						struct ga_object ob;
+						char vb[256];
+						const char *var = refs && ga_heap_object(s, id, &ob)
+									  ? det_refs_guess_var(refs, &gs->v[m], fn2, ob.size,
+											       ob.noscan, vb, sizeof(vb))
+									  : NULL;
+						objs[i].holder = var ? det_str(c, "goroutine %" PRIu64 " %s var %s", gs->v[m].id, fn2, var)
+								     : det_str(c, "goroutine %" PRIu64 " %s", gs->v[m].id, fn2);
 						own = true;
 					}
 				}

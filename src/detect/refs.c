@@ -739,6 +739,7 @@ struct ga_error *det_refs_build(struct ga_session *s, struct ga_rt *rt, uint64_t
 	r->s = s;
 	r->dw = rt->dw;
 	r->mem = rt->mem;
+	r->bias = rt->bias;
 	r->min_target = min_target;
 	r->nobjs = ga_heap_nobjects(s);
 	ga_sb_init(&r->names);
@@ -988,4 +989,69 @@ const char *det_refs_obj_path(struct det_refs *r, ga_obj id, char *buf, size_t n
 	if (r->o_parent[id] == SELF)
 		return det_refs_path(r, id, 0, buf, n);
 	return det_refs_path(r, r->o_parent[id], r->o_off[id], buf, n);
+}
+
+/* ---- naming a frame's slot without a location ---- */
+
+/* Whether a value of DWARF type t can point to an object of size bytes
+ * (noscan: without pointers) by its first word. */
+static bool may_point_to(struct det_refs *r, const struct ga_type *t, uint64_t size, bool noscan)
+{
+	const struct ga_type *e = ga_dwarf_type(r->dw, t->elem);
+	switch (t->kind) {
+	case GA_K_SLICE:
+		return e && e->size && noscan == !ga_type_has_pointers(r->dw, t->elem) && size >= e->size;
+	case GA_K_STRING:
+		return noscan;
+	case GA_K_PTR:
+		return e && e->size <= size && (!e->size || noscan == !ga_type_has_pointers(r->dw, t->elem));
+	default:
+		return false; /* maps, channels, interfaces, funcs: too loose to tell */
+	}
+}
+
+const char *det_refs_guess_var(struct det_refs *r, const struct ga_goroutine *g, const char *func,
+			       uint64_t size, bool noscan, char *buf, size_t n)
+{
+	for (size_t i = 0; i < g->nframes; i++) {
+		const struct ga_frame *f = &g->frames[i];
+		if (f->inlined || !f->function || strcmp(f->function, func) || f->pc < 1)
+			continue;
+		uint64_t pc = f->pc - 1;
+		if (pc < r->bias)
+			return NULL;
+		uint64_t lpc = pc - r->bias, die = ga_dwarf_func_at(r->dw, lpc);
+		Dwarf_Die fd, c;
+		if (!die || !dwarf_offdie(r->dw->dw, die, &fd) || dwarf_child(&fd, &c) != 0)
+			return NULL;
+		/* the function's own variables (not those of inlined calls) */
+		const char *found = NULL;
+		int nfound = 0;
+		do {
+			int tag = dwarf_tag(&c);
+			if (tag != DW_TAG_variable && tag != DW_TAG_formal_parameter)
+				continue;
+			Dwarf_Attribute a;
+			Dwarf_Die td;
+			Dwarf_Op *ops;
+			size_t nops;
+			const char *name = dwarf_diename(&c);
+			if (!name || !dwarf_attr_integrate(&c, DW_AT_type, &a) || !dwarf_formref_die(&a, &td))
+				continue;
+			/* a variable located at this pc was walked already */
+			if (dwarf_attr_integrate(&c, DW_AT_location, &a) &&
+			    dwarf_getlocation_addr(&a, lpc, &ops, &nops, 1) == 1)
+				continue;
+			const struct ga_type *t = ga_dwarf_type(r->dw, ga_dwarf_type_by_die(r->dw, dwarf_dieoffset(&td)));
+			if (t && may_point_to(r, t, size, noscan)) {
+				found = name;
+				nfound++;
+			}
+		} while (dwarf_siblingof(&c, &c) == 0 && nfound < 2);
+		if (nfound != 1)
+			return NULL;
+		snprintf(buf, n, "%s", found);
+		return buf;
+	}
+	return NULL;
 }
