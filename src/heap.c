@@ -758,7 +758,9 @@ struct ga_error *ga_heap_object_fields(struct ga_session *s, ga_obj id, size_t m
 		if (ft->kind == GA_K_STRUCT && ft->nfields) {
 			for (uint32_t i = ft->nfields; i-- > 0;) {
 				const struct ga_field *f = &dw->fields.v[ft->first_field + i];
-				const char *prefix = names.s + w.name;
+				/* a copy: printing may move names */
+				char prefix[512];
+				snprintf(prefix, sizeof(prefix), "%s", names.s + w.name);
 				struct work c = {f->type, w.off + f->offset, (uint32_t)names.len};
 				ga_sb_printf(&names, "%s%s%s", prefix, *prefix ? "." : "", f->name ? f->name : "?");
 				ga_sb_appendn(&names, "", 1);
@@ -770,7 +772,8 @@ struct ga_error *ga_heap_object_fields(struct ga_session *s, ga_obj id, size_t m
 		if (ft->kind == GA_K_ARRAY && ft->count && ft->count <= 64 && ft->elem) {
 			const struct ga_type *et = ga_dwarf_type(dw, ft->elem);
 			for (uint64_t i = ft->count; et && i-- > 0;) {
-				const char *prefix = names.s + w.name;
+				char prefix[512]; /* a copy: printing may move names */
+				snprintf(prefix, sizeof(prefix), "%s", names.s + w.name);
 				struct work c = {ft->elem, w.off + i * et->size, (uint32_t)names.len};
 				ga_sb_printf(&names, "%s[%" PRIu64 "]", prefix, i);
 				ga_sb_appendn(&names, "", 1);

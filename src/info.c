@@ -150,8 +150,10 @@ struct ga_error *ga_session_info(struct ga_session *s, const struct ga_info **ou
 				return &ga_error_nomem;
 		}
 	}
-	qsort(s->by_status.v, s->by_status.len, sizeof(struct ga_count), count_cmp);
-	qsort(s->by_reason.v, s->by_reason.len, sizeof(struct ga_count), count_cmp);
+	if (s->by_status.len) /* qsort(NULL, 0, ...) is undefined */
+		qsort(s->by_status.v, s->by_status.len, sizeof(struct ga_count), count_cmp);
+	if (s->by_reason.len)
+		qsort(s->by_reason.v, s->by_reason.len, sizeof(struct ga_count), count_cmp);
 	in->by_status = s->by_status.v;
 	in->n_by_status = s->by_status.len;
 	in->by_wait_reason = s->by_reason.v;
