@@ -311,3 +311,41 @@ def test_kinds_are_stable():
     for k in kinds:  # every kind is a valid --fail-on word
         r = _case("subslice").run("report", "--fail-on", k)
         assert r.code in (0, 3), f"--fail-on {k}: exit {r.code}: {r.err[:200]}"
+
+
+def test_hostile_heap():
+    """A core whose heap words are shuffled (pointers moved to wrong places:
+    cycles, bogus channels, sudog chains, map headers) must give a report
+    or one clean error, never a crash, a sanitizer report or a hang."""
+    import random
+    import subprocess
+    import tempfile
+    c = _case("finalizer_backlog", "go1.26")
+    rnd = random.Random(4321)
+    with tempfile.TemporaryDirectory() as d:
+        full = os.path.join(d, "core")
+        subprocess.run(["zstd", "-d", "-q", "-f", c.core, "-o", full], check=True)
+        orig = bytearray(open(full, "rb").read())
+        # the words that look like pointers into the heap's 4 GiB, by offset
+        base = _int(c.truth["goroutines"][0]["object"]) >> 32 << 32
+        n8 = (len(orig) - 0x4000) // 8
+        q = memoryview(orig)[0x4000:0x4000 + 8 * n8].cast("Q")
+        words = [0x4000 + 8 * i for i in range(n8) if base <= q[i] < base + (1 << 32)]
+        q.release()
+        assert len(words) > 1000, len(words)
+        bad = os.path.join(d, "bad")
+        codes = []
+        for trial in range(12):
+            buf = bytearray(orig)
+            for _ in range(len(words) // (4 << trial % 6)):
+                a, b = rnd.choice(words), rnd.choice(words)
+                buf[a:a + 8], buf[b:b + 8] = orig[b:b + 8], orig[a:a + 8]
+            open(bad, "wb").write(buf)
+            r = lib.tool("report", bad, "--exe", c.exe, "--json", "--all", "--no-exe-check", timeout=300)
+            assert r.code in (0, 1), f"trial {trial}: exit {r.code}: {r.err[:500]}"
+            codes.append(r.code)
+            if r.code == 0:
+                validate(json.loads(r.out), f"hostile trial {trial}")
+            else:
+                assert r.err.startswith("goautopsy: "), r.err[:500]
+        assert 0 in codes, f"no damaged core got as far as a report: {codes}"
