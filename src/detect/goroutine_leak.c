@@ -454,7 +454,7 @@ struct ga_error *det_goroutine_leak(struct det_ctx *c)
 							       .len = o.size};
 			objs[pos].offset = id; /* fixed below */
 		}
-		const char *first_holder = NULL;
+		const char *first_holder = NULL, *lib_holder = NULL; /* a user frame's; a runtime or sync frame's */
 		for (size_t i = 0; i < no; i++) {
 			ga_obj id = (ga_obj)objs[i].offset;
 			objs[i].offset = 0;
@@ -493,10 +493,20 @@ struct ga_error *det_goroutine_leak(struct det_ctx *c)
 					}
 				}
 			}
-			if (own && !first_holder)
-				first_holder = objs[i].holder;
+			if (own) {
+				/* "goroutine N FUNC ...": prefer the program's own frames */
+				const char *fn3 = strchr(objs[i].holder + 10, ' ');
+				bool lib = fn3 && (!strncmp(fn3 + 1, "runtime.", 8) || !strncmp(fn3 + 1, "sync.", 5) ||
+						   !strncmp(fn3 + 1, "internal/", 9));
+				if (lib && !lib_holder)
+					lib_holder = objs[i].holder;
+				else if (!lib && !first_holder)
+					first_holder = objs[i].holder;
+			}
 		}
 		det_set_objects(c, f, objs, no);
+		if (!first_holder)
+			first_holder = lib_holder;
 		f->holder = first_holder ? first_holder
 					 : det_str(c, "goroutine %" PRIu64 " %s", ex->id, fn);
 	}
