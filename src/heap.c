@@ -209,6 +209,21 @@ ga_obj ga_heap_find(struct ga_session *s, uint64_t addr)
 	return hs ? rt_heap_find(&hs->heap, addr) : GA_NO_OBJ;
 }
 
+size_t ga_heap_ranges_at_least(struct ga_session *s, uint64_t min, struct ga_id_range *out, size_t max)
+{
+	struct ga_heap_state *hs = ready(s);
+	size_t n = 0;
+	for (size_t i = 0; hs && i < hs->heap.spans.len; i++) {
+		const struct rt_hspan *sp = &hs->heap.spans.v[i];
+		if (sp->elemsize < min || !sp->nobjs)
+			continue;
+		if (n < max)
+			out[n] = (struct ga_id_range){sp->first_id, sp->nobjs};
+		n++;
+	}
+	return n;
+}
+
 ga_obj ga_heap_locate(struct ga_session *s, uint64_t addr, uint64_t *base, uint64_t *size)
 {
 	struct ga_heap_state *hs = ready(s);

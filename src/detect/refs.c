@@ -54,6 +54,7 @@ struct walker {
 	GA_VEC(struct layout) lay;
 	GA_VEC(struct ent) ents;
 	GA_VEC(struct qent) queue;
+	uint8_t *need;                   /* per object: may lead to a large object (scan it) */
 	struct ga_hash map_layouts;      /* map type id + 1 -> index in mlay, UINT64_MAX: none */
 	GA_VEC(struct rt_map_layout) mlay;
 	size_t qhead;
@@ -192,8 +193,8 @@ static void visit(struct walker *w, const struct ga_object *o, ga_type_id type, 
 	r->o_how[id] = how;
 	r->objects_typed++;
 	struct qent q = {id, o->addr, o->size};
-	if ((how == DET_O_VALUE || how == DET_O_ELEMS) && type && ga_type_has_pointers(w->dw, type) &&
-	    ga_vec_push(&w->queue, q))
+	if ((how == DET_O_VALUE || how == DET_O_ELEMS) && type && (!w->need || w->need[id]) &&
+	    ga_type_has_pointers(w->dw, type) && ga_vec_push(&w->queue, q))
 		w->err = &ga_error_nomem;
 }
 
@@ -716,7 +717,8 @@ static void runtime_typed(struct walker *w)
 	struct det_refs *r = w->r;
 	for (ga_obj id = 0; id < r->nobjs && !w->err; id++) {
 		struct ga_object o;
-		if (r->o_parent[id] != NONE || !ga_heap_object(w->s, id, &o) || !o.live || !o.type)
+		if (r->o_parent[id] != NONE || (w->need && !w->need[id]) || !ga_heap_object(w->s, id, &o) ||
+		    !o.live || !o.type)
 			continue;
 		ga_type_id t = ga_heap_type_dwarf(w->s, o.type);
 		const struct ga_type *ty = ga_dwarf_type(w->dw, t);
@@ -727,6 +729,53 @@ static void runtime_typed(struct walker *w)
 		visit(w, &o, t, base, how, SELF, 0);
 		drain(w);
 	}
+}
+
+/* The objects worth scanning: those from which an object of at least
+ * min_target bytes can be reached (a backward walk of the graph from the
+ * large objects). The others can hold no reference the detectors record
+ * and are only named, not scanned: on a heap of millions of small objects
+ * (trees, lists) this is most of the walk saved. */
+static struct ga_error *need_set(struct walker *w)
+{
+	struct det_refs *r = w->r;
+	if (!r->min_target)
+		return NULL; /* everything counts */
+	size_t nr = ga_heap_ranges_at_least(w->s, r->min_target, NULL, 0);
+	struct ga_id_range *rg = malloc((nr ? nr : 1) * sizeof(*rg));
+	w->need = calloc(r->nobjs ? r->nobjs : 1, 1);
+	ga_obj *queue = malloc((r->nobjs ? r->nobjs : 1) * sizeof(*queue));
+	if (!rg || !w->need || !queue) {
+		free(rg);
+		free(queue);
+		return &ga_error_nomem;
+	}
+	nr = ga_heap_ranges_at_least(w->s, r->min_target, rg, nr);
+	size_t qt = 0;
+	for (size_t i = 0; i < nr; i++)
+		for (uint32_t k = 0; k < rg[i].n; k++) {
+			ga_obj id = rg[i].first + k;
+			if (id < r->nobjs && !w->need[id]) {
+				w->need[id] = 1;
+				queue[qt++] = id;
+			}
+		}
+	while (qt) {
+		ga_obj id = queue[--qt];
+		const ga_node *pred;
+		size_t np;
+		ga_heap_pred(w->s, ga_heap_node_of_obj(w->s, id), &pred, &np);
+		for (size_t i = 0; i < np; i++) {
+			ga_obj p = ga_heap_node_obj(w->s, pred[i]);
+			if (p != GA_NO_OBJ && p < r->nobjs && !w->need[p]) {
+				w->need[p] = 1;
+				queue[qt++] = p;
+			}
+		}
+	}
+	free(rg);
+	free(queue);
+	return NULL;
 }
 
 struct ga_error *det_refs_build(struct ga_session *s, struct ga_rt *rt, uint64_t min_target,
@@ -767,11 +816,14 @@ struct ga_error *det_refs_build(struct ga_session *s, struct ga_rt *rt, uint64_t
 	w.hc_dataqsiz = rt_field(rt, "runtime.hchan", "dataqsiz");
 	w.hc_buf = rt_field(rt, "runtime.hchan", "buf");
 	w.hc_recvx = rt_field(rt, "runtime.hchan", "recvx");
-	globals(&w);
+	w.err = need_set(&w);
+	if (!w.err)
+		globals(&w);
 	if (!w.err)
 		frames(&w);
 	if (!w.err)
 		runtime_typed(&w);
+	free(w.need);
 	ga_hash_free(&w.layouts);
 	ga_hash_free(&w.map_layouts);
 	ga_vec_free(&w.mlay);
