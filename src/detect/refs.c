@@ -243,6 +243,8 @@ struct map_walk {
 	const struct ga_type *t;
 	uint32_t origin;
 	uint64_t off, n;
+	uint64_t slot_lo, slot_hi; /* the storage object of the last entry */
+	bool slot_need;
 };
 
 /* One live entry: its key and value, typed, as map data of the holder. */
@@ -250,6 +252,18 @@ static bool map_entry(void *ctx, const struct rt_map_entry *e)
 {
 	struct map_walk *mw = ctx;
 	struct walker *w = mw->w;
+	/* entries in storage that leads to no large object hold no reference
+	 * worth recording (need_set) */
+	if (w->need) {
+		if (e->key_slot < mw->slot_lo || e->key_slot >= mw->slot_hi) {
+			struct ga_object so;
+			mw->slot_need = locate(w, e->key_slot, &so) != GA_NO_OBJ && w->need[so.id];
+			mw->slot_lo = so.addr;
+			mw->slot_hi = so.id != GA_NO_OBJ ? so.addr + so.size : 0;
+		}
+		if (!mw->slot_need)
+			return ++mw->n < MAX_MAP_ENTRIES;
+	}
 	uint64_t addrs[2] = {e->key, e->elem};
 	ga_type_id types[2] = {mw->t->key, mw->t->elem};
 	for (int k = 0; k < 2 && !w->err; k++) {
@@ -283,7 +297,7 @@ static void scan_map(struct walker *w, uint64_t header, ga_type_id mt, uint32_t 
 	const struct rt_map_layout *l = map_layout(w, mt);
 	if (!l)
 		return;
-	struct map_walk mw = {w, t, origin, off, 0};
+	struct map_walk mw = {w, t, origin, off, 0, 0, 0, false};
 	struct rt_map_visitor v = {NULL, map_entry, &mw};
 	struct ga_error *err = rt_map_walk(w->rt, l, header, &v, NULL);
 	if (err == &ga_error_nomem)
@@ -751,14 +765,14 @@ static struct ga_error *need_set(struct walker *w)
 		return &ga_error_nomem;
 	}
 	nr = ga_heap_ranges_at_least(w->s, r->min_target, rg, nr);
+	/* the large objects start the walk but are not worth scanning
+	 * themselves unless they lead to another one */
 	size_t qt = 0;
 	for (size_t i = 0; i < nr; i++)
 		for (uint32_t k = 0; k < rg[i].n; k++) {
 			ga_obj id = rg[i].first + k;
-			if (id < r->nobjs && !w->need[id]) {
-				w->need[id] = 1;
+			if (id < r->nobjs)
 				queue[qt++] = id;
-			}
 		}
 	while (qt) {
 		ga_obj id = queue[--qt];
