@@ -120,8 +120,10 @@ struct ga_error *ga_session_report(struct ga_session *s, const struct ga_report_
 			c.nrgs = nrgs;
 			e = det_stackroots_build(&c, &c.stackroots);
 		}
-		if (!e && c.stackroots)
-			r->stacks_rescanned = c.stackroots->precise;
+		if (!e && c.stackroots) /* of the conservatively scanned ones */
+			r->stacks_rescanned = c.stackroots->precise < hst->goroutines_conservative
+						      ? c.stackroots->precise
+						      : hst->goroutines_conservative;
 		if (e == &ga_error_nomem) {
 			free(p);
 			return e;

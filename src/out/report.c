@@ -155,6 +155,9 @@ static void text(FILE *f, struct ga_session *s, const struct ga_report *r, const
 		fprintf(f, "; %zu suppressed%s", r->suppressed_total, o->all ? "" : " (--all lists them)");
 	fprintf(f, " (thresholds: waste >= %s, ratio >= %.2f)\n", out_bytes(r->options.min_waste, b2),
 		r->options.min_ratio);
+	if (r->stacks_conservative > r->stacks_rescanned)
+		fprintf(f, "note: %" PRIu64 " goroutine stacks were scanned conservatively (no stack maps): "
+			   "stale words may hide leaks\n", r->stacks_conservative - r->stacks_rescanned);
 	for (size_t i = 0; i < r->nerrors; i++)
 		fprintf(f, "detector failed: %s\n", r->errors[i]);
 	if (!r->nfindings) {
