@@ -222,7 +222,7 @@ static const char *type_name_of_rtype(struct ga_session *s, uint64_t rtype)
 {
 	if (!rtype)
 		return NULL;
-	const struct ga_type *t = ga_dwarf_type(s->dw, ga_dwarf_type_by_rtype(s->dw, rtype - s->bias));
+	const struct ga_type *t = ga_dwarf_type(s->dw, rt_dwarf_of_rtype(s->rt, rtype));
 	return t ? t->name : NULL;
 }
 

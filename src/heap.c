@@ -243,6 +243,39 @@ ga_obj ga_heap_find(struct ga_session *s, uint64_t addr)
 	return hs ? rt_heap_find(&hs->heap, addr) : GA_NO_OBJ;
 }
 
+size_t ga_heap_ranges_at_least(struct ga_session *s, uint64_t min, struct ga_id_range *out, size_t max)
+{
+	struct ga_heap_state *hs = ready(s);
+	size_t n = 0;
+	for (size_t i = 0; hs && i < hs->heap.spans.len; i++) {
+		const struct rt_hspan *sp = &hs->heap.spans.v[i];
+		if (sp->elemsize < min || !sp->nobjs)
+			continue;
+		if (n < max)
+			out[n] = (struct ga_id_range){sp->first_id, sp->nobjs};
+		n++;
+	}
+	return n;
+}
+
+ga_obj ga_heap_locate(struct ga_session *s, uint64_t addr, uint64_t *base, uint64_t *size)
+{
+	struct ga_heap_state *hs = ready(s);
+	const struct rt_hspan *sp = hs ? rt_heap_span_at(&hs->heap, addr) : NULL;
+	if (!sp || addr < sp->base || !sp->elemsize)
+		return GA_NO_OBJ;
+	/* rt_heap_find's rank, from the span already found */
+	uint64_t slot = (addr - sp->base) / sp->elemsize;
+	if (slot >= sp->nelems)
+		return GA_NO_OBJ;
+	uint64_t w = sp->bitw + slot / 64, bits = hs->heap.allocw[w], bit = 1ull << (slot % 64);
+	if (!(bits & bit))
+		return GA_NO_OBJ;
+	*base = sp->base + slot * sp->elemsize;
+	*size = sp->elemsize;
+	return hs->heap.allocrank[w] + (ga_obj)__builtin_popcountll(bits & (bit - 1));
+}
+
 bool ga_heap_object(struct ga_session *s, ga_obj id, struct ga_object *o)
 {
 	struct ga_heap_state *hs = ready(s);
@@ -259,7 +292,9 @@ bool ga_heap_object(struct ga_session *s, ga_obj id, struct ga_object *o)
 	o->live = graph_marked(&hs->g, graph_obj_node(&hs->g, id));
 	o->noscan = sp->flags & RT_HSPAN_NOSCAN;
 	o->tiny = sp->flags & RT_HSPAN_TINY;
-	o->fresh = rt_heap_fresh(&hs->heap, id);
+	/* the fresh bit of the slot, from the span already found */
+	uint64_t slot = sp->elemsize ? (o->addr - sp->base) / sp->elemsize : 0;
+	o->fresh = o->addr && hs->heap.freshw[sp->bitw + slot / 64] >> (slot % 64) & 1;
 	return true;
 }
 

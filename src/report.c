@@ -7,6 +7,7 @@
 
 #include "detect/detect.h"
 #include "detect/pins.h"
+#include "detect/stackroots.h"
 #include "goautopsy/report.h"
 #include "session.h"
 
@@ -25,11 +26,8 @@ void ga_report_options_default(struct ga_report_options *o)
 
 const char *const *ga_finding_kinds(size_t *n)
 {
-	static const char *kinds[16];
-	for (size_t i = 0; i < det_nregistry && i < 16; i++)
-		kinds[i] = det_registry[i].kind;
-	*n = det_nregistry;
-	return kinds;
+	*n = det_nkinds;
+	return det_kinds;
 }
 
 const char *ga_finding_fix(const char *kind)
@@ -104,9 +102,34 @@ struct ga_error *ga_session_report(struct ga_session *s, const struct ga_report_
 	r->heap_alloc = hst->alloc_bytes;
 	r->stack_inuse = hst->manual_span_bytes;
 	r->goroutines = gs->n;
+	r->stacks_precise = hst->goroutines_precise;
+	r->stacks_conservative = hst->goroutines_conservative;
 	r->options = *opt;
 	double t0 = now();
 	struct det_ctx c = {.s = s, .rt = s->rt, .opt = opt, .gs = gs, .hst = hst};
+	/* precise stack slots: what the graph scanned conservatively is seen
+	 * through them, and deadlock tells which frame holds a mutex */
+	struct rt_g *rgs = NULL;
+	size_t nrgs = 0;
+	{
+		struct ga_error *e = ga_session_goroutines(s, &rgs, &nrgs);
+		if (!e)
+			e = ga_session_unwinder(s, &c.unwinder);
+		if (!e) {
+			c.rgs = rgs;
+			c.nrgs = nrgs;
+			e = det_stackroots_build(&c, &c.stackroots);
+		}
+		if (!e && c.stackroots) /* of the conservatively scanned ones */
+			r->stacks_rescanned = c.stackroots->precise < hst->goroutines_conservative
+						      ? c.stackroots->precise
+						      : hst->goroutines_conservative;
+		if (e == &ga_error_nomem) {
+			free(p);
+			return e;
+		}
+		ga_error_destroy(e); /* the detectors fall back to the graph's roots */
+	}
 	for (size_t i = 0; i < det_nregistry; i++) {
 		struct ga_error *e = det_registry[i].run(&c);
 		if (e == &ga_error_nomem || c.oom) {
@@ -122,6 +145,33 @@ struct ga_error *ga_session_report(struct ga_session *s, const struct ga_report_
 				break;
 			}
 			ga_error_destroy(e);
+		}
+	}
+	/* goroutine groups whose every member is in a deadlock: the deadlock
+	 * says it better */
+	for (size_t i = 0; i < c.findings.len && !err; i++) {
+		struct ga_finding *g = &c.findings.v[i];
+		if (strcmp(g->kind, "goroutine_leak") || g->suppressed || !g->ngoroutines)
+			continue;
+		size_t covered = 0;
+		struct ga_finding *first = NULL;
+		for (size_t k = 0; k < g->ngoroutines; k++) {
+			bool in = false;
+			for (size_t j = 0; j < c.findings.len && !in; j++) {
+				struct ga_finding *d = &c.findings.v[j];
+				for (size_t m = 0; !strcmp(d->kind, "deadlock") && m < d->ngoroutines && !in; m++)
+					in = d->goroutines[m] == g->goroutines[k];
+				if (in && !first)
+					first = d;
+			}
+			covered += in;
+		}
+		if (covered == g->ngoroutines && first) {
+			g->suppressed = "every goroutine of the group is in a deadlock finding";
+			/* what only these goroutines keep alive is the deadlock's waste too */
+			uint64_t extra = g->waste_bytes > g->stack_bytes ? g->waste_bytes - g->stack_bytes : 0;
+			first->waste_bytes += extra;
+			first->retained_bytes += extra;
 		}
 	}
 	/* the thresholds */
@@ -145,6 +195,7 @@ struct ga_error *ga_session_report(struct ga_session *s, const struct ga_report_
 			}
 		}
 		if (f.suppressed) {
+			r->suppressed_total++;
 			if (opt->keep_suppressed)
 				r->suppressed[r->nsuppressed++] = f;
 		} else {
@@ -168,6 +219,7 @@ struct ga_error *ga_session_report(struct ga_session *s, const struct ga_report_
 	det_refs_free(c.refs);
 	ga_error_destroy(c.refs_err == &ga_error_nomem ? NULL : c.refs_err);
 	det_pins_free(c.pins);
+	det_stackroots_free(c.stackroots);
 	free(c.dom_pre);
 	free(c.dom_end);
 	free(c.dom_order);

@@ -88,6 +88,16 @@ size_t ga_heap_nobjects(struct ga_session *s); /* after ga_heap_stats */
 /* The object at or containing addr; GA_NO_OBJ if none (or not allocated). */
 ga_obj ga_heap_find(struct ga_session *s, uint64_t addr);
 bool ga_heap_object(struct ga_session *s, ga_obj id, struct ga_object *out);
+/* Objects of at least min bytes as ranges of dense ids (one per span, so
+ * few): fills out[0 .. max) and returns how many ranges there are. */
+struct ga_id_range {
+	ga_obj first;
+	uint32_t n;
+};
+size_t ga_heap_ranges_at_least(struct ga_session *s, uint64_t min, struct ga_id_range *out, size_t max);
+/* The allocated object holding addr, with its first byte and size, in one
+ * lookup (cheaper than ga_heap_find + ga_heap_object); GA_NO_OBJ if none. */
+ga_obj ga_heap_locate(struct ga_session *s, uint64_t addr, uint64_t *base, uint64_t *size);
 
 /* Types: a name ("main.Node", "[]uint8"), a size (one value), the DWARF
  * type id (src/exe/dwarf.h) when known. For objects typed by a runtime

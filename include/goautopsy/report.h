@@ -66,6 +66,7 @@ struct ga_finding {
 	struct ga_location created_by;
 	int64_t longest_wait_ns; /* -1 when the runtime did not record it */
 	uint64_t stack_bytes;    /* stacks of the group (counted in waste) */
+	uint64_t queued;         /* finalizers or cleanups queued behind a blocked finalizer/cleanup goroutine */
 	const struct ga_goroutine *example; /* one member (owned by the session) */
 	const uint64_t *goroutines;  /* goroutine ids */
 	size_t ngoroutines;
@@ -86,10 +87,15 @@ struct ga_report {
 	uint64_t stack_inuse;    /* manual spans: goroutine stacks and others */
 	uint64_t attributed;     /* waste of the reported findings, summed */
 	uint64_t goroutines;
+	/* how goroutine stacks were scanned: by the object graph with stack
+	 * maps or conservatively, and how many of the latter the detectors
+	 * re-scanned with the stack maps themselves */
+	uint64_t stacks_precise, stacks_conservative, stacks_rescanned;
 	struct ga_finding *findings;   /* by waste, descending */
 	size_t nfindings;
 	struct ga_finding *suppressed; /* when keep_suppressed */
 	size_t nsuppressed;
+	size_t suppressed_total;       /* candidates suppressed, kept or not */
 	const char *const *errors;     /* "kind: message" for detectors that could not run */
 	size_t nerrors;
 	struct ga_report_options options;

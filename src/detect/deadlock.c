@@ -20,6 +20,7 @@
 #include "base/hash.h"
 #include "core/mem.h"
 #include "detect/detect.h"
+#include "detect/stackroots.h"
 #include "rt/rt.h"
 
 #define NONE UINT32_MAX
@@ -41,23 +42,76 @@ static bool is_lock_pkg(const char *f)
 	       !strncmp(f, "internal/sync.", 14);
 }
 
-/* First address of the goroutine's frames that may hold a lock. */
+/* First address of the goroutine's frames that may hold a lock: above the
+ * runtime and sync frames of a waiter, skipping the receiver spilled for
+ * the Lock call. */
 static uint64_t holding_start(const struct ga_goroutine *g, bool waiter)
 {
 	if (!waiter)
 		return g->sp ? g->sp : g->stack_lo;
 	for (size_t i = 0; i < g->nframes; i++)
 		if (!is_lock_pkg(g->frames[i].function))
-			return g->frames[i].sp + 8; /* skip the spilled receiver */
+			return g->frames[i].sp + 8;
 	return g->stack_hi;
 }
 
-static const struct ga_frame *user_frame(const struct ga_goroutine *g)
+/* For the mutex a goroutine waits on itself: only the frames older than the
+ * one that called Lock. That frame keeps the mutex live for its own Unlock
+ * whether or not it ever held it; a caller holding it is evidence (f locks,
+ * then calls g that locks again). */
+static uint64_t self_start(const struct ga_goroutine *g)
 {
-	for (size_t i = 0; i < g->nframes; i++)
-		if (!is_lock_pkg(g->frames[i].function))
-			return &g->frames[i];
-	return g->nframes ? &g->frames[0] : NULL;
+	for (size_t i = 0; i < g->nframes; i++) {
+		if (is_lock_pkg(g->frames[i].function))
+			continue;
+		for (size_t j = i + 1; j < g->nframes; j++)
+			if (g->frames[j].sp > g->frames[i].sp)
+				return g->frames[j].sp;
+		break;
+	}
+	return g->stack_hi;
+}
+
+typedef GA_VEC(struct mutex_info) mutex_vec;
+
+struct lo_key {
+	uint64_t lo;
+	uint32_t idx;
+};
+
+static int lo_cmp(const void *a, const void *b)
+{
+	const struct lo_key *x = a, *y = b;
+	return x->lo < y->lo ? -1 : x->lo > y->lo ? 1 : (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* Mutex indices by lo, sorted through keys (no comparison context). */
+static bool sort_by_lo(const mutex_vec *ms, uint32_t *order)
+{
+	struct lo_key *k = malloc(ms->len * sizeof(*k));
+	if (!k)
+		return false;
+	for (size_t i = 0; i < ms->len; i++)
+		k[i] = (struct lo_key){ms->v[i].lo, (uint32_t)i};
+	qsort(k, ms->len, sizeof(*k), lo_cmp);
+	for (size_t i = 0; i < ms->len; i++)
+		order[i] = k[i].idx;
+	free(k);
+	return true;
+}
+
+/* The number of mutexes (in lo order) whose lo is <= v. */
+static size_t upper_lo(const mutex_vec *ms, const uint32_t *order, uint64_t v)
+{
+	size_t lo = 0, hi = ms->len;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ms->v[order[mid]].lo <= v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 static bool is_mutex_wait(const struct ga_goroutine *g)
@@ -70,11 +124,12 @@ struct ga_error *det_deadlock(struct det_ctx *c)
 {
 	struct ga_session *s = c->s;
 	const struct ga_goroutines *gs = c->gs;
-	GA_VEC(struct mutex_info) ms = {0};
+	mutex_vec ms = {0};
 	struct ga_hash by_addr;
 	ga_hash_init(&by_addr);
 	uint32_t *wait_m = malloc((gs->n ? gs->n : 1) * 4); /* per goroutine: mutex index waited */
 	uint8_t *buf = NULL;
+	uint32_t *order = NULL, *stamp = NULL; /* mutexes by lo; last goroutine + 1 that held each */
 	struct ga_error *err = NULL;
 	if (!wait_m)
 		return &ga_error_nomem;
@@ -117,7 +172,15 @@ struct ga_error *det_deadlock(struct det_ctx *c)
 		goto out;
 	}
 	uint8_t *self_ref = calloc(gs->n ? gs->n : 1, 1);
-	if (!self_ref) {
+	order = malloc(ms.len * sizeof(*order));
+	stamp = calloc(ms.len, sizeof(*stamp));
+	if (!self_ref || !order || !stamp) {
+		free(self_ref);
+		err = &ga_error_nomem;
+		goto out;
+	}
+	if (!sort_by_lo(&ms, order)) {
+		free(self_ref);
 		err = &ga_error_nomem;
 		goto out;
 	}
@@ -131,23 +194,35 @@ struct ga_error *det_deadlock(struct det_ctx *c)
 		lo = (lo + 7) & ~7ull;
 		if (lo >= hi || hi - lo > MAX_STACK_SCAN || !ga_heap_read(s, lo, buf, hi - lo))
 			continue;
-		for (size_t m = 0; m < ms.len; m++) {
-			struct mutex_info *mu = &ms.v[m];
-			bool found = false;
-			for (uint64_t a = 0; a + 8 <= hi - lo && !found; a += 8) {
-				uint64_t v;
-				memcpy(&v, buf + a, 8);
-				found = v >= mu->lo && v < mu->hi;
+		uint64_t self_lo = wait_m[i] != NONE ? self_start(g) : lo;
+		/* each word against the mutexes by address (sorted by lo; a
+		 * container is at most MAX_CONTAINER bytes): no mutex x word loop */
+		for (uint64_t a = 0; a + 8 <= hi - lo; a += 8) {
+			uint64_t v, fsp;
+			memcpy(&v, buf + a, 8);
+			size_t k = upper_lo(&ms, order, v); /* first with lo > v */
+			for (; k > 0; k--) {
+				struct mutex_info *mu = &ms.v[order[k - 1]];
+				uint32_t m = order[k - 1];
+				if (v - mu->lo >= MAX_CONTAINER)
+					break;
+				if (v >= mu->hi || stamp[m] == i + 1)
+					continue;
+				bool self = wait_m[i] == m;
+				int live = det_stack_word_owner(c, g->id, lo + a, &fsp);
+				/* its own mutex: a slot of a frame older than the Lock
+				 * caller (stack maps), else a word above that frame */
+				if (!(live == 1 ? !self || fsp >= self_lo : live < 0 && (!self || lo + a >= self_lo)))
+					continue;
+				stamp[m] = (uint32_t)i + 1;
+				if (self) {
+					self_ref[i] = 1;
+					continue;
+				}
+				if (mu->nholders < MAX_HOLDERS)
+					mu->holders[mu->nholders] = (uint32_t)i;
+				mu->nholders++;
 			}
-			if (!found)
-				continue;
-			if (wait_m[i] == m) {
-				self_ref[i] = 1;
-				continue;
-			}
-			if (mu->nholders < MAX_HOLDERS)
-				mu->holders[mu->nholders] = (uint32_t)i;
-			mu->nholders++;
 		}
 	}
 	/* waits-for: goroutine -> the one goroutine holding what it waits on */
@@ -227,31 +302,21 @@ struct ga_error *det_deadlock(struct det_ctx *c)
 		f->objects = objs;
 		f->nobjects = n;
 		f->count = n;
-		f->blocked_on = ex->blocked_on;
-		f->wait_reason = ex->wait_reason;
-		f->created_by = ex->created_by;
-		f->example = ex;
+		det_set_group(f, ex);
 		f->stack_bytes = stacks;
 		f->waste_bytes = stacks;
 		f->retained_bytes = stacks;
-		f->ratio = 1;
 		f->severity = "high";
 		for (size_t k = 0; k < n; k++)
 			if (gs->v[cyc[k]].waited_ns > f->longest_wait_ns)
 				f->longest_wait_ns = gs->v[cyc[k]].waited_ns;
-		const struct ga_frame *uf = user_frame(ex);
-		if (uf) {
-			f->location.function = uf->function;
-			f->location.file = uf->file;
-			f->location.line = uf->line;
-			f->location.pc = uf->pc;
-		}
+		const struct ga_frame *uf = det_user_frame(ex);
 		if (n == 1) {
 			f->title = det_str(c, "goroutine %" PRIu64 " waits for the mutex 0x%" PRIx64 " it holds itself",
 					   ex->id, mus[0]);
 			f->holder = det_str(c, "goroutine %" PRIu64 " %s", ex->id, uf && uf->function ? uf->function : "?");
-			f->evidence = "the mutex is locked, no other goroutine references it, and the waiter's own "
-				      "frames above its Lock call hold a pointer to it";
+			f->evidence = "the mutex is locked, no other goroutine references it, and a caller of the "
+				      "frame waiting in Lock holds a pointer to it";
 		} else {
 			struct ga_strbuf sb;
 			ga_sb_init(&sb);
@@ -269,6 +334,8 @@ struct ga_error *det_deadlock(struct det_ctx *c)
 	free(done);
 	free(self_ref);
 out:
+	free(order);
+	free(stamp);
 	free(buf);
 	free(wait_m);
 	ga_vec_free(&ms);

@@ -3,7 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hash.h"
 #include "detect/detect.h"
+#include "detect/stackroots.h"
 
 /* Fix sentences: docs/leak-patterns.md, pattern by pattern. */
 const struct det_entry det_registry[] = {
@@ -35,6 +37,15 @@ const struct det_entry det_registry[] = {
 	 det_deadlock},
 };
 const size_t det_nregistry = sizeof(det_registry) / sizeof(det_registry[0]);
+
+const char *const det_kinds[] = {
+	"subslice_pins_array", "interior_pointer_pins_array", "hidden_beyond_len",
+	"slice_capacity_unused", "map_capacity_after_delete", "substring_pins_string",
+	"finalizer_cycle", "goroutine_leak", "deadlock",
+};
+const size_t det_nkinds = sizeof(det_kinds) / sizeof(det_kinds[0]);
+_Static_assert(sizeof(det_kinds) / sizeof(det_kinds[0]) == sizeof(det_registry) / sizeof(det_registry[0]),
+	       "det_kinds and det_registry list the same kinds");
 
 const struct det_entry *det_find(const char *kind)
 {
@@ -105,8 +116,8 @@ const char *det_obj_type(struct det_ctx *c, ga_obj id)
 	struct ga_object o;
 	if (!ga_heap_object(c->s, id, &o))
 		return "";
-	if (o.type)
-		return ga_heap_type_name(c->s, o.type);
+	if (o.type) /* the session's name table may move: the report keeps a copy */
+		return det_str(c, "%s", ga_heap_type_name(c->s, o.type));
 	if (c->refs && id < c->refs->nobjs && c->refs->o_type[id]) {
 		const struct ga_type *t = ga_dwarf_type(c->refs->dw, c->refs->o_type[id]);
 		if (t && t->name)
@@ -187,4 +198,144 @@ struct ga_error *det_refs_get(struct det_ctx *c, struct det_refs **out)
 			       ? &ga_error_nomem
 			       : ga_error_create(c->refs_err->code, "%s", c->refs_err->message);
 	return NULL;
+}
+
+struct ga_error *det_other_holder(struct det_ctx *c, ga_node x, uint64_t obj, ga_node *out,
+				  uint32_t *ncons, ga_node *cons_root)
+{
+	struct ga_session *s = c->s;
+	size_t nn = ga_heap_nnodes(s);
+	*out = UINT32_MAX;
+	*ncons = 0;
+	*cons_root = UINT32_MAX;
+	struct ga_error *err = det_dom_intervals(c);
+	if (err)
+		return err;
+	GA_VEC(ga_node) queue = {0};
+	struct ga_hash seen;
+	ga_hash_init(&seen);
+	if (ga_vec_push(&queue, x) || ga_hash_put(&seen, x, 1))
+		err = &ga_error_nomem;
+	for (size_t qh = 0; !err && qh < queue.len && *out == UINT32_MAX; qh++) {
+		const ga_node *pred;
+		size_t np;
+		ga_heap_pred(s, queue.v[qh], &pred, &np);
+		for (size_t i = 0; i < np && *out == UINT32_MAX; i++) {
+			ga_node p = pred[i];
+			if (p == 0 || p >= nn || det_dominates(c, x, p) || ga_hash_get(&seen, p, NULL))
+				continue;
+			if (ga_hash_put(&seen, p, 1)) {
+				err = &ga_error_nomem;
+				break;
+			}
+			long ri = ga_heap_node_root(s, p);
+			if (ri < 0) {
+				if (ga_vec_push(&queue, p))
+					err = &ga_error_nomem;
+				continue;
+			}
+			struct ga_root rt;
+			if (!ga_heap_root(s, (size_t)ri, &rt))
+				continue;
+			if ((rt.kind == GA_ROOT_FINALIZER || rt.kind == GA_ROOT_CLEANUP) && rt.obj == obj)
+				continue;
+			if (!det_holds(c, p, queue.v[qh]))
+				continue; /* a stale word: the stack maps say it is dead */
+			if (rt.conservative && (rt.kind == GA_ROOT_STACK || rt.kind == GA_ROOT_FRAME)) {
+				if (!(*ncons)++)
+					*cons_root = p;
+				continue;
+			}
+			*out = p;
+		}
+	}
+	ga_vec_free(&queue);
+	ga_hash_free(&seen);
+	return err;
+}
+
+/* Marks (with m) everything reachable from queue[0 .. qt) through det_succ
+ * that is not marked yet; adds the object bytes to *bytes if not NULL. */
+static void flood(struct det_ctx *c, uint8_t *mark, ga_node *queue, size_t qt, uint8_t m, uint64_t *bytes)
+{
+	size_t nn = ga_heap_nnodes(c->s);
+	while (qt) {
+		ga_node v = queue[--qt];
+		struct ga_object o;
+		ga_obj id = ga_heap_node_obj(c->s, v);
+		if (bytes && id != GA_NO_OBJ && ga_heap_object(c->s, id, &o))
+			*bytes += o.size;
+		const ga_node *succ;
+		size_t ns;
+		det_succ(c, v, &succ, &ns);
+		for (size_t i = 0; i < ns; i++)
+			if (succ[i] < nn && !mark[succ[i]]) {
+				mark[succ[i]] = m;
+				queue[qt++] = succ[i];
+			}
+	}
+}
+
+struct ga_error *det_exclusive_bytes(struct det_ctx *c, ga_node x, uint64_t obj, uint64_t *out)
+{
+	struct ga_session *s = c->s;
+	size_t nn = ga_heap_nnodes(s), nr = ga_heap_nroots(s);
+	*out = 0;
+	uint8_t *mark = calloc(nn ? nn : 1, 1);
+	ga_node *queue = malloc((nn ? nn : 1) * sizeof(*queue));
+	if (!mark || !queue) {
+		free(mark);
+		free(queue);
+		return &ga_error_nomem;
+	}
+	size_t qt = 0;
+	/* 1: everything the other roots reach without passing through x */
+	if (x < nn)
+		mark[x] = 2;
+	for (size_t r = 0; r < nr; r++) {
+		struct ga_root rt;
+		ga_node rn = ga_heap_node_of_root(s, r);
+		if (rn >= nn || mark[rn] || !ga_heap_root(s, r, &rt) ||
+		    ((rt.kind == GA_ROOT_FINALIZER || rt.kind == GA_ROOT_CLEANUP) && rt.obj == obj))
+			continue;
+		mark[rn] = 1;
+		queue[qt++] = rn;
+	}
+	flood(c, mark, queue, qt, 1, NULL);
+	/* 2: what x reaches that nothing else does */
+	if (x < nn) {
+		mark[x] = 3;
+		queue[0] = x;
+		flood(c, mark, queue, 1, 3, out);
+	}
+	free(mark);
+	free(queue);
+	return NULL;
+}
+
+const struct ga_frame *det_user_frame(const struct ga_goroutine *g)
+{
+	for (size_t i = 0; i < g->nframes; i++) {
+		const char *f = g->frames[i].function;
+		if (f && strncmp(f, "runtime.", 8) && strncmp(f, "sync.", 5) && strncmp(f, "internal/", 9) &&
+		    strncmp(f, "time.", 5))
+			return &g->frames[i];
+	}
+	return g->nframes ? &g->frames[0] : NULL;
+}
+
+void det_set_group(struct ga_finding *f, const struct ga_goroutine *ex)
+{
+	f->blocked_on = ex->blocked_on;
+	f->wait_reason = ex->wait_reason;
+	f->created_by = ex->created_by;
+	f->example = ex;
+	f->ratio = 1;
+	const struct ga_frame *uf = det_user_frame(ex);
+	if (uf) {
+		f->location.function = uf->function;
+		f->location.file = uf->file;
+		f->location.line = uf->line;
+		f->location.pc = uf->pc;
+	}
 }

@@ -19,6 +19,9 @@
 struct ga_session;
 struct ga_rt;
 struct det_pins;
+struct det_stackroots;
+struct rt_unwinder;
+struct rt_g;
 
 struct det_ctx {
 	struct ga_session *s;
@@ -33,6 +36,11 @@ struct det_ctx {
 	uint32_t *dom_pre, *dom_end;
 	uint32_t *dom_order;           /* preorder number -> node */
 	struct det_pins *pins;        /* pins.c: references grouped by target */
+	/* stackroots.c: precise stack targets (built by the session) */
+	struct rt_unwinder *unwinder;
+	const struct rt_g *rgs;
+	size_t nrgs;
+	struct det_stackroots *stackroots;
 	GA_VEC(struct ga_finding) findings;
 	GA_VEC(void *) owned;         /* strings and arrays the findings point to */
 	bool oom;
@@ -49,6 +57,9 @@ struct det_entry {
 /* The registry, in the order of docs/leak-patterns.md. */
 extern const struct det_entry det_registry[];
 extern const size_t det_nregistry;
+/* The kinds alone, same order (ga_finding_kinds). */
+extern const char *const det_kinds[];
+extern const size_t det_nkinds;
 const struct det_entry *det_find(const char *kind);
 
 struct ga_error *det_subslice(struct det_ctx *c);
@@ -80,6 +91,24 @@ static inline bool det_dominates(const struct det_ctx *c, ga_node d, ga_node x)
 	return c->dom_pre[d] != UINT32_MAX && c->dom_pre[x] != UINT32_MAX &&
 	       c->dom_pre[d] <= c->dom_pre[x] && c->dom_pre[x] < c->dom_end[d];
 }
+/* What else keeps node x alive: a backward walk from x over the graph that
+ * skips the nodes x dominates (its own cycle) and the specials attached to
+ * object addr obj. Returns the first precise holder found (a root or an
+ * object reached from a precise root), or UINT32_MAX when only
+ * conservatively scanned stack words (counted in *ncons, the first in
+ * *cons_root) or nothing else holds it. */
+struct ga_error *det_other_holder(struct det_ctx *c, ga_node x, uint64_t obj, ga_node *out,
+				  uint32_t *ncons, ga_node *cons_root);
+/* Bytes of the objects only node x keeps alive, the specials attached to
+ * object address obj left out of the roots, stacks seen through their
+ * stack maps (det_succ): a mark of the whole graph, for rare findings. */
+struct ga_error *det_exclusive_bytes(struct det_ctx *c, ga_node x, uint64_t obj, uint64_t *out);
+/* The innermost frame outside the runtime, sync, internal and time
+ * packages (the first frame if none). */
+const struct ga_frame *det_user_frame(const struct ga_goroutine *g);
+/* A goroutine finding (goroutine_leak, deadlock) about the group of ex:
+ * blocked_on, wait reason, creator, example, location of its user frame. */
+void det_set_group(struct ga_finding *f, const struct ga_goroutine *ex);
 /* "main.Foo", or "" for untyped objects. */
 const char *det_obj_type(struct det_ctx *c, ga_obj id);
 /* Severity from waste (memory kinds). */

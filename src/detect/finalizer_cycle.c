@@ -13,15 +13,20 @@
 
 #define NONE UINT32_MAX
 #define MAX_CYCLE 16
+/* Whole-graph walks per cycle found (who else holds it, what only it keeps
+ * alive) for the first cycles; the dominator tree answers for the rest. */
+#define MAX_PRECISE_CYCLES 64
 
 struct ga_error *det_finalizer_cycle(struct det_ctx *c)
 {
 	struct ga_session *s = c->s;
 	size_t nn = ga_heap_nnodes(s), nr = ga_heap_nroots(s);
 	uint32_t *parent = NULL, *queue = NULL, *touched = NULL;
-	struct ga_error *err = det_dom_intervals(c);
-	if (err)
-		return err;
+	struct ga_error *err = NULL;
+	/* the searches from every finalizer together touch at most a few times
+	 * the graph: a core with many finalizers on a big shared structure
+	 * must not take quadratic time */
+	uint64_t budget = 4 * (uint64_t)nn + (1u << 20), ncycles = 0;
 	for (size_t r = 0; r < nr && !c->oom; r++) {
 		struct ga_root rt;
 		if (!ga_heap_root(s, r, &rt))
@@ -33,8 +38,6 @@ struct ga_error *det_finalizer_cycle(struct det_ctx *c)
 		if (xo == GA_NO_OBJ)
 			continue;
 		ga_node rn = ga_heap_node_of_root(s, r), x = ga_heap_node_of_obj(s, xo);
-		if (!det_dominates(c, rn, x))
-			continue; /* something else keeps it alive */
 		if (!parent) {
 			parent = malloc((nn ? nn : 1) * 4);
 			queue = malloc((nn ? nn : 1) * 4);
@@ -99,13 +102,38 @@ struct ga_error *det_finalizer_cycle(struct det_ctx *c)
 		}
 		for (size_t k = 0; k < nt; k++)
 			parent[touched[k]] = NONE;
+		if (nt >= budget) {
+			err = ga_error_create(GA_ERR_CORRUPT, "stopped at finalizer %zu of %zu roots: search budget spent", r,
+					      nr);
+			break;
+		}
+		budget -= nt;
 		if (!found)
 			continue;
+		/* something else may keep it alive: then it is not leaked (yet) */
+		ga_node other = NONE, cons = NONE;
+		uint32_t ncons = 0;
+		bool precise = ncycles++ < MAX_PRECISE_CYCLES;
+		if (precise && (err = det_other_holder(c, x, rt.obj, &other, &ncons, &cons)))
+			break;
+		if (!precise) {
+			if ((err = det_dom_intervals(c)))
+				break;
+			if (!det_dominates(c, rn, x))
+				other = ga_heap_idom(s, x);
+		}
 		struct ga_finding *f = det_add(c, "finalizer_cycle");
 		if (!f)
 			break;
+		char lbuf[256];
+		if (other != NONE)
+			f->suppressed = det_str(c, "still reachable from %s: never finalized, but not leaked yet",
+						ga_heap_node_label(s, other, lbuf, sizeof(lbuf)));
 		const char *tn = objs[0].type && *objs[0].type ? objs[0].type : "object";
-		f->waste_bytes = ga_heap_retained(s, x);
+		if (!precise)
+			f->waste_bytes = ga_heap_retained(s, x);
+		else if ((err = det_exclusive_bytes(c, x, rt.obj, &f->waste_bytes)))
+			break;
 		f->retained_bytes = ga_heap_retained(s, rn);
 		if (f->retained_bytes < f->waste_bytes)
 			f->retained_bytes = f->waste_bytes;
@@ -118,6 +146,9 @@ struct ga_error *det_finalizer_cycle(struct det_ctx *c)
 		for (size_t k = 0; k < no; k++)
 			ga_sb_printf(&sb, "%s%s", k ? " -> " : "", objs[k].type && *objs[k].type ? objs[k].type : "?");
 		ga_sb_printf(&sb, " -> %s", tn);
+		if (ncons)
+			ga_sb_printf(&sb, "; also %u untyped word%s of %s (conservative scan, most likely stale)",
+				     ncons, ncons == 1 ? "" : "s", ga_heap_node_label(s, cons, lbuf, sizeof(lbuf)));
 		f->evidence = det_str(c, "%s reaches its object: %s", fin ? "the object" : "the cleanup's function or argument",
 				      ga_sb_str(&sb));
 		ga_sb_free(&sb);

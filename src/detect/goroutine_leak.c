@@ -22,6 +22,7 @@
 
 #include "base/hash.h"
 #include "detect/detect.h"
+#include "detect/stackroots.h"
 
 #define NONE UINT32_MAX
 #define MULTI (UINT32_MAX - 1)
@@ -81,7 +82,7 @@ static void drain(struct gl *l)
 			continue;
 		const ga_node *succ;
 		size_t ns;
-		ga_heap_succ(l->c->s, v, &succ, &ns);
+		det_succ(l->c, v, &succ, &ns);
 		for (size_t i = 0; i < ns; i++)
 			mark_node(l, succ[i]);
 	}
@@ -136,31 +137,33 @@ struct group {
 	int64_t longest;
 };
 
-/* The innermost frame outside the runtime and sync packages. */
-static const struct ga_frame *user_frame(const struct ga_goroutine *g)
+/* The goroutine that runs queued finalizers (runtime.runfinq, renamed
+ * runFinalizers in 1.24) or cleanups (runtime.runCleanups, 1.24+). */
+static bool runs_queue(const struct ga_goroutine *g, bool cleanups)
 {
-	for (size_t i = 0; i < g->nframes; i++) {
-		const char *f = g->frames[i].function;
-		if (f && strncmp(f, "runtime.", 8) && strncmp(f, "sync.", 5) && strncmp(f, "internal/", 9) &&
-		    strncmp(f, "time.", 5))
-			return &g->frames[i];
-	}
-	return g->nframes ? &g->frames[0] : NULL;
+	const char *f = g->start.function;
+	if (!f)
+		return false;
+	if (cleanups)
+		return !strcmp(f, "runtime.runCleanups");
+	return !strcmp(f, "runtime.runfinq") || !strcmp(f, "runtime.runFinalizers");
 }
 
-/* Finalizers queued behind a stuck finalizer goroutine: count and bytes
- * only the queue keeps alive. */
-static void queue_backlog(struct gl *l, uint64_t *count, uint64_t *bytes)
+/* Queued finalizers and cleanups are reachable only by the goroutine that
+ * will run them: they are roots of that goroutine, not of the program. So a
+ * finalizer goroutine blocked forever takes its queue down with it (the
+ * runtime's own markroot would keep them, and the goroutine, alive). With
+ * several cleanup goroutines, any of them may run the queue: left global. */
+static uint32_t queue_owner(const struct ga_goroutines *gs, uint8_t kind)
 {
-	struct ga_session *s = l->c->s;
-	*count = *bytes = 0;
-	for (size_t r = 0; r < l->nroots; r++) {
-		struct ga_root rt;
-		if (!ga_heap_root(s, r, &rt) || (rt.kind != GA_ROOT_FINQ && rt.kind != GA_ROOT_CLEANUPQ))
-			continue;
-		(*count)++;
-		*bytes += ga_heap_retained(s, ga_heap_node_of_root(s, r));
-	}
+	uint32_t owner = NONE;
+	for (size_t i = 0; i < gs->n; i++)
+		if (runs_queue(&gs->v[i], kind == GA_ROOT_CLEANUPQ)) {
+			if (owner != NONE)
+				return NONE;
+			owner = (uint32_t)i;
+		}
+	return owner;
 }
 
 struct ga_error *det_goroutine_leak(struct det_ctx *c)
@@ -201,16 +204,25 @@ struct ga_error *det_goroutine_leak(struct det_ctx *c)
 		if (!strcmp(gs->v[i].status, "leaked")) /* the runtime already judged it (1.26+) */
 			l.g_state[i] = 1;
 	}
+	uint32_t finq_g = queue_owner(gs, GA_ROOT_FINQ), cleanq_g = queue_owner(gs, GA_ROOT_CLEANUPQ);
+	uint64_t nqueued[2] = {0, 0};
 	for (size_t r = l.nroots; r-- > 0;) {
 		struct ga_root rt;
 		l.root_g[r] = NONE;
 		l.root_next[r] = NONE;
-		if (!ga_heap_root(s, r, &rt) || !rt.goid)
+		if (!ga_heap_root(s, r, &rt))
 			continue;
-		const struct ga_goroutine *g = ga_goroutine_find(gs, rt.goid);
-		if (!g)
+		uint32_t gi = NONE;
+		if (rt.kind == GA_ROOT_FINQ || rt.kind == GA_ROOT_CLEANUPQ) {
+			gi = rt.kind == GA_ROOT_FINQ ? finq_g : cleanq_g;
+			if (gi != NONE)
+				nqueued[rt.kind == GA_ROOT_CLEANUPQ]++;
+		} else if (rt.goid) {
+			const struct ga_goroutine *g = ga_goroutine_find(gs, rt.goid);
+			gi = g ? (uint32_t)(g - gs->v) : NONE;
+		}
+		if (gi == NONE)
 			continue;
-		uint32_t gi = (uint32_t)(g - gs->v);
 		l.root_g[r] = gi;
 		l.root_next[r] = l.g_first_root[gi];
 		l.g_first_root[gi] = (uint32_t)r;
@@ -347,7 +359,7 @@ struct ga_error *det_goroutine_leak(struct det_ctx *c)
 				continue;
 			const ga_node *succ;
 			size_t ns;
-			ga_heap_succ(s, v, &succ, &ns);
+			det_succ(c, v, &succ, &ns);
 			for (size_t e = 0; e < ns; e++) {
 				uint32_t w = succ[e];
 				if ((l.flag[w] & F_MARK) || owner[w] == k || owner[w] == MULTI)
@@ -371,8 +383,6 @@ struct ga_error *det_goroutine_leak(struct det_ctx *c)
 		err = NULL;
 		refs = NULL;
 	}
-	uint64_t fin_count = 0, fin_bytes = 0;
-	queue_backlog(&l, &fin_count, &fin_bytes);
 	for (uint32_t k = 0; k < ngroups && !c->oom; k++) {
 		struct group *gr = &groups[k];
 		const struct ga_goroutine *ex = &gs->v[gr->first];
@@ -390,33 +400,37 @@ struct ga_error *det_goroutine_leak(struct det_ctx *c)
 		f->goroutines = ids;
 		f->ngoroutines = ni;
 		f->count = gr->n;
-		f->blocked_on = ex->blocked_on;
-		f->wait_reason = ex->wait_reason;
-		f->created_by = ex->created_by;
+		det_set_group(f, ex);
 		f->longest_wait_ns = gr->longest;
-		f->example = ex;
 		f->stack_bytes = gr->stacks;
 		f->waste_bytes = gr->owned + gr->stacks;
 		f->retained_bytes = f->waste_bytes;
-		f->ratio = 1;
-		const struct ga_frame *uf = user_frame(ex);
-		if (uf) {
-			f->location.function = uf->function;
-			f->location.file = uf->file;
-			f->location.line = uf->line;
-			f->location.pc = uf->pc;
-		}
+		const struct ga_frame *uf = det_user_frame(ex);
 		const char *fn = uf && uf->function ? uf->function : "?";
-		if (ex->system && fin_count && ex->created_by.function == NULL) {
-			/* the finalizer goroutine itself: its queue waits behind it */
-			f->waste_bytes += fin_bytes;
-			f->retained_bytes += fin_bytes;
-			f->evidence = det_str(c, "%" PRIu64 " finalizers or cleanups are queued behind it and "
-						 "keep %" PRIu64 " bytes alive", fin_count, fin_bytes);
+		uint64_t queued = 0;
+		const char *what = NULL;
+		for (int q = 0; q < 2; q++) {
+			uint32_t og = q ? cleanq_g : finq_g;
+			if (og != NONE && gidx[og] == k && nqueued[q]) {
+				queued += nqueued[q];
+				what = q ? "cleanups" : "finalizers";
+			}
 		}
 		f->severity = gr->n >= 1000 || f->waste_bytes >= (64ull << 20) ? "high" : "medium";
 		f->title = det_str(c, "%u goroutine%s in %s blocked forever on %s (%s)", gr->n,
 				   gr->n == 1 ? "" : "s", fn, ex->blocked_on, ex->wait_reason);
+		if (queued) {
+			/* the backlog: what the queue keeps alive is in the group's waste */
+			f->queued = queued;
+			f->title = det_str(c, "the %s goroutine is blocked forever in %s on %s (%s); %" PRIu64
+					      " queued %s wait behind it", what[0] == 'f' ? "finalizer" : "cleanup",
+					   fn, ex->blocked_on, ex->wait_reason, queued, what);
+			f->evidence = det_str(c, "%" PRIu64 " %s are queued behind a %s goroutine that never returns: "
+						 "they and what they reference (counted in the waste) are never freed",
+					      queued, what, what[0] == 'f' ? "finalizer" : "cleanup");
+			if (queued >= 1000)
+				f->severity = "high";
+		}
 		/* the biggest objects only this group holds */
 		struct ga_finding_object objs[MAX_GROUP_OBJECTS];
 		size_t no = 0;
@@ -440,19 +454,59 @@ struct ga_error *det_goroutine_leak(struct det_ctx *c)
 							       .len = o.size};
 			objs[pos].offset = id; /* fixed below */
 		}
-		const char *first_holder = NULL;
+		const char *first_holder = NULL, *lib_holder = NULL; /* a user frame's; a runtime or sync frame's */
 		for (size_t i = 0; i < no; i++) {
 			ga_obj id = (ga_obj)objs[i].offset;
 			objs[i].offset = 0;
 			objs[i].type = det_obj_type(c, id);
+			bool own = false;
 			if (refs && refs->o_parent[id] != UINT32_MAX) {
 				char buf[512];
 				objs[i].holder = det_str(c, "%s", det_refs_obj_path(refs, id, buf, sizeof(buf)));
-				if (!first_holder)
+				/* the holder: a variable of one of the group's own frames */
+				uint32_t root = det_refs_root_of(refs, refs->o_parent[id]);
+				uint64_t goid, pc;
+				const struct ga_goroutine *hg;
+				own = root != UINT32_MAX && det_refs_origin_frame(refs, root, &goid, &pc) &&
+				      (hg = ga_goroutine_find(gs, goid)) && gidx[hg - gs->v] == k;
+			}
+			if (!own) {
+				/* else the frame of a member whose live stack slot holds it */
+				ga_node node = ga_heap_node_of_obj(s, id);
+				for (size_t m = 0; m < l.ng && !own; m++) {
+					const char *fn2 = gidx[m] == k ? det_stack_holder(c, gs->v[m].id, node) : NULL;
+					if (fn2) {
+						/* a runtime frame (a sudog, the parked call) names the
+						 * goroutine's own code instead */
+						const struct ga_frame *mf = det_user_frame(&gs->v[m]);
+						if (!strncmp(fn2, "runtime.", 8) && mf && mf->function)
+							fn2 = mf->function;
+						struct ga_object ob;
+						char vb[256];
+						const char *var = refs && ga_heap_object(s, id, &ob)
+									  ? det_refs_guess_var(refs, &gs->v[m], fn2, ob.size,
+											       ob.noscan, vb, sizeof(vb))
+									  : NULL;
+						objs[i].holder = var ? det_str(c, "goroutine %" PRIu64 " %s var %s", gs->v[m].id, fn2, var)
+								     : det_str(c, "goroutine %" PRIu64 " %s", gs->v[m].id, fn2);
+						own = true;
+					}
+				}
+			}
+			if (own) {
+				/* "goroutine N FUNC ...": prefer the program's own frames */
+				const char *fn3 = strchr(objs[i].holder + 10, ' ');
+				bool lib = fn3 && (!strncmp(fn3 + 1, "runtime.", 8) || !strncmp(fn3 + 1, "sync.", 5) ||
+						   !strncmp(fn3 + 1, "internal/", 9));
+				if (lib && !lib_holder)
+					lib_holder = objs[i].holder;
+				else if (!lib && !first_holder)
 					first_holder = objs[i].holder;
 			}
 		}
 		det_set_objects(c, f, objs, no);
+		if (!first_holder)
+			first_holder = lib_holder;
 		f->holder = first_holder ? first_holder
 					 : det_str(c, "goroutine %" PRIu64 " %s", ex->id, fn);
 	}

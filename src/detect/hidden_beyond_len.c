@@ -34,7 +34,7 @@ struct ga_error *det_hidden_beyond_len(struct det_ctx *c)
 	struct hwin *wins = NULL;
 	for (size_t i = 0; i < ps->v.len && !c->oom; i++) {
 		const struct det_pin *p = &ps->v.v[i];
-		if (!p->slices)
+		if (!p->slices || p->map_storage)
 			continue;
 		bool hidden_range = false;
 		for (uint32_t k = 0; k < p->n; k++) {

@@ -9,15 +9,20 @@
 
 #define MAX_PRED_SCAN (64ull << 20) /* bytes of one predecessor scanned for words */
 
-static const struct det_refs *sort_refs;
+/* Sort key of a reference: target object, then pointer, then index. */
+struct ref_key {
+	uint64_t target, ptr;
+	uint32_t idx;
+};
 
-static int ref_cmp(const void *a, const void *b)
+static int key_cmp(const void *a, const void *b)
 {
-	const struct det_ref *x = &sort_refs->refs.v[*(const uint32_t *)a];
-	const struct det_ref *y = &sort_refs->refs.v[*(const uint32_t *)b];
+	const struct ref_key *x = a, *y = b;
 	if (x->target != y->target)
 		return x->target < y->target ? -1 : 1;
-	return x->ptr < y->ptr ? -1 : x->ptr > y->ptr;
+	if (x->ptr != y->ptr)
+		return x->ptr < y->ptr ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
 struct win {
@@ -28,6 +33,26 @@ static int win_cmp(const void *a, const void *b)
 {
 	const struct win *x = a, *y = b;
 	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* The runtime's own map structures as the linker names them in DWARF:
+ * classic hash<K,V> / bucket<K,V> / runtime.hmap, bmap, mapextra; Swiss
+ * map<K,V> / table<K,V> / groupReference<K,V> and internal/runtime/maps.
+ * Pointers of these types reach map storage, which
+ * map_capacity_after_delete accounts for, not the slice detectors. */
+static bool map_internal_type(const struct ga_dwarf *dw, ga_type_id id)
+{
+	const struct ga_type *t = ga_dwarf_type(dw, id);
+	const char *n = t && t->name ? t->name : "";
+	while (*n == '*' || *n == '[' || *n == ']')
+		n++;
+	static const char *const prefixes[] = {"hash<", "bucket<", "map<", "table<", "groupReference<",
+					       "runtime.hmap", "runtime.bmap", "runtime.mapextra",
+					       "internal/runtime/maps."};
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (!strncmp(n, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return false;
 }
 
 static uint64_t ref_end(const struct det_ref *r)
@@ -134,11 +159,15 @@ struct ga_error *det_pins_get(struct det_ctx *c, struct det_pins **out)
 		return &ga_error_nomem;
 	}
 	c->pins = p;
+	struct ref_key *keys = malloc((nr ? nr : 1) * sizeof(*keys));
+	if (!keys)
+		return &ga_error_nomem;
 	for (size_t i = 0; i < nr; i++)
-		p->order[i] = (uint32_t)i;
-	sort_refs = refs;
-	qsort(p->order, nr, 4, ref_cmp);
-	sort_refs = NULL;
+		keys[i] = (struct ref_key){refs->refs.v[i].target, refs->refs.v[i].ptr, (uint32_t)i};
+	qsort(keys, nr, sizeof(*keys), key_cmp);
+	for (size_t i = 0; i < nr; i++)
+		p->order[i] = keys[i].idx;
+	free(keys);
 	struct win *wins = malloc((nr ? nr : 1) * sizeof(*wins));
 	if (!wins)
 		return &ga_error_nomem;
@@ -161,6 +190,7 @@ struct ga_error *det_pins_get(struct det_ctx *c, struct det_pins **out)
 			pin.strings |= r->kind == DET_REF_STRING;
 			pin.slices |= r->kind == DET_REF_SLICE;
 			pin.ptrs |= r->kind == DET_REF_PTR;
+			pin.map_storage |= map_internal_type(refs->dw, r->type);
 			uint64_t hi = ref_end(r);
 			if (hi > o.addr + o.size)
 				hi = o.addr + o.size;

@@ -11,6 +11,7 @@
 #include "detect/refs.h"
 #include "goautopsy/goroutines.h"
 #include "goautopsy/maps.h"
+#include "rt/map.h"
 #include "rt/rt.h"
 
 #define NONE UINT32_MAX
@@ -37,6 +38,12 @@ struct layout {
 	uint32_t first, n; /* into walker.ents */
 };
 
+/* An object queued for scanning, with where it lies. */
+struct qent {
+	ga_obj id;
+	uint64_t addr, size;
+};
+
 struct walker {
 	struct det_refs *r;
 	struct ga_session *s;
@@ -46,7 +53,10 @@ struct walker {
 	struct ga_hash layouts;          /* type id -> index in lay */
 	GA_VEC(struct layout) lay;
 	GA_VEC(struct ent) ents;
-	GA_VEC(uint32_t) queue;
+	GA_VEC(struct qent) queue;
+	uint8_t *need;                   /* per object: may lead to a large object (scan it) */
+	struct ga_hash map_layouts;      /* map type id + 1 -> index in mlay, UINT64_MAX: none */
+	GA_VEC(struct rt_map_layout) mlay;
 	size_t qhead;
 	uint64_t itab_type_off;
 	struct rt_field hc_qcount, hc_dataqsiz, hc_buf, hc_recvx;
@@ -162,9 +172,17 @@ static const struct layout *layout_of(struct walker *w, ga_type_id t)
 
 /* ---- visiting objects ---- */
 
-static void visit(struct walker *w, ga_obj id, ga_type_id type, uint64_t base, uint8_t how,
+/* The object holding p: id, addr and size of o (one lookup). */
+static ga_obj locate(struct walker *w, uint64_t p, struct ga_object *o)
+{
+	o->id = ga_heap_locate(w->s, p, &o->addr, &o->size);
+	return o->id;
+}
+
+static void visit(struct walker *w, const struct ga_object *o, ga_type_id type, uint64_t base, uint8_t how,
 		  uint32_t parent, uint64_t off)
 {
+	ga_obj id = o->id;
 	struct det_refs *r = w->r;
 	if (id >= r->nobjs || r->o_parent[id] != NONE)
 		return;
@@ -174,20 +192,19 @@ static void visit(struct walker *w, ga_obj id, ga_type_id type, uint64_t base, u
 	r->o_base[id] = base > UINT32_MAX ? UINT32_MAX : (uint32_t)base;
 	r->o_how[id] = how;
 	r->objects_typed++;
-	if ((how == DET_O_VALUE || how == DET_O_ELEMS) && type && ga_type_has_pointers(w->dw, type) &&
-	    ga_vec_push(&w->queue, id))
+	struct qent q = {id, o->addr, o->size};
+	if ((how == DET_O_VALUE || how == DET_O_ELEMS) && type && (!w->need || w->need[id]) &&
+	    ga_type_has_pointers(w->dw, type) && ga_vec_push(&w->queue, q))
 		w->err = &ga_error_nomem;
 }
 
 static void add_ref(struct walker *w, uint8_t kind, uint64_t where, uint64_t ptr, uint64_t len,
-		    uint64_t cap, uint64_t esize, ga_type_id type, ga_obj tgt, uint32_t origin,
+		    uint64_t cap, uint64_t esize, ga_type_id type, const struct ga_object *o, uint32_t origin,
 		    uint64_t off)
 {
-	struct ga_object o;
-	if (!ga_heap_object(w->s, tgt, &o))
-		return;
+	ga_obj tgt = o->id;
 	/* small arrays matter only for what their hidden tail holds */
-	if (o.size < w->r->min_target &&
+	if (o->size < w->r->min_target &&
 	    !(kind == DET_REF_SLICE && len < cap && ga_type_has_pointers(w->dw, ga_dwarf_type(w->dw, type)->elem)))
 		return;
 	struct det_ref ref = {where, ptr, len, cap, esize, type, tgt, origin,
@@ -200,11 +217,73 @@ static void add_ref(struct walker *w, uint8_t kind, uint64_t where, uint64_t ptr
 static void scan(struct walker *w, const struct vsrc *v, ga_type_id type, uint32_t origin,
 		 uint64_t voff);
 
+/* The runtime layout of a map type, built once per type. */
+static const struct rt_map_layout *map_layout(struct walker *w, ga_type_id mt)
+{
+	uint64_t i;
+	if (ga_hash_get(&w->map_layouts, (uint64_t)mt + 1, &i))
+		return i == UINT64_MAX ? NULL : &w->mlay.v[i];
+	struct rt_map_layout l;
+	struct ga_error *err = rt_map_layout(w->rt, mt, &l);
+	if (err == &ga_error_nomem) {
+		w->err = err;
+		return NULL;
+	}
+	ga_error_destroy(err);
+	i = err ? UINT64_MAX : w->mlay.len;
+	if ((!err && ga_vec_push(&w->mlay, l)) || ga_hash_put(&w->map_layouts, (uint64_t)mt + 1, i)) {
+		w->err = &ga_error_nomem;
+		return NULL;
+	}
+	return err ? NULL : &w->mlay.v[i];
+}
+
+struct map_walk {
+	struct walker *w;
+	const struct ga_type *t;
+	uint32_t origin;
+	uint64_t off, n;
+	uint64_t slot_lo, slot_hi; /* the storage object of the last entry */
+	bool slot_need;
+};
+
+/* One live entry: its key and value, typed, as map data of the holder. */
+static bool map_entry(void *ctx, const struct rt_map_entry *e)
+{
+	struct map_walk *mw = ctx;
+	struct walker *w = mw->w;
+	/* entries in storage that leads to no large object hold no reference
+	 * worth recording (need_set) */
+	if (w->need) {
+		if (e->key_slot < mw->slot_lo || e->key_slot >= mw->slot_hi) {
+			struct ga_object so;
+			mw->slot_need = locate(w, e->key_slot, &so) != GA_NO_OBJ && w->need[so.id];
+			mw->slot_lo = so.addr;
+			mw->slot_hi = so.id != GA_NO_OBJ ? so.addr + so.size : 0;
+		}
+		if (!mw->slot_need)
+			return ++mw->n < MAX_MAP_ENTRIES;
+	}
+	uint64_t addrs[2] = {e->key, e->elem};
+	ga_type_id types[2] = {mw->t->key, mw->t->elem};
+	for (int k = 0; k < 2 && !w->err; k++) {
+		struct ga_object o;
+		ga_obj so = locate(w, addrs[k], &o);
+		if (so == GA_NO_OBJ)
+			continue;
+		visit(w, &o, 0, 0, DET_O_MAPDATA, mw->origin, mw->off);
+		struct vsrc v = {.addr = addrs[k]};
+		scan(w, &v, types[k], so, addrs[k] - o.addr);
+	}
+	return !w->err && ++mw->n < MAX_MAP_ENTRIES;
+}
+
 static void scan_map(struct walker *w, uint64_t header, ga_type_id mt, uint32_t origin, uint64_t off,
 		     uint64_t where)
 {
 	const struct ga_type *t = ga_dwarf_type(w->dw, mt);
-	ga_obj hid = ga_heap_find(w->s, header);
+	struct ga_object ho;
+	ga_obj hid = locate(w, header, &ho);
 	if (!t || !t->name || hid == GA_NO_OBJ || w->r->o_parent[hid] != NONE)
 		return;
 	struct det_map_ref m = {where, header, mt, origin, off > UINT32_MAX ? UINT32_MAX : (uint32_t)off};
@@ -212,52 +291,29 @@ static void scan_map(struct walker *w, uint64_t header, ga_type_id mt, uint32_t 
 		w->err = &ga_error_nomem;
 		return;
 	}
-	visit(w, hid, t->aux, 0, DET_O_VALUE, origin, off);
+	visit(w, &ho, t->aux, 0, DET_O_VALUE, origin, off);
 	if (!ga_type_has_pointers(w->dw, t->key) && !ga_type_has_pointers(w->dw, t->elem))
 		return;
-	struct ga_map_summary *ms = NULL;
-	struct ga_error *err = ga_map_summary(w->s, header, t->name, 0, &ms);
-	if (err) {
-		if (err == &ga_error_nomem)
-			w->err = err;
-		else
-			ga_error_destroy(err);
+	const struct rt_map_layout *l = map_layout(w, mt);
+	if (!l)
 		return;
-	}
-	uint64_t want = ms->live < MAX_MAP_ENTRIES ? ms->live + 8 : MAX_MAP_ENTRIES;
-	ga_map_summary_free(ms);
-	ms = NULL;
-	if ((err = ga_map_summary(w->s, header, t->name, want, &ms))) {
-		if (err == &ga_error_nomem)
-			w->err = err;
-		else
-			ga_error_destroy(err);
-		return;
-	}
-	for (size_t i = 0; i < ms->n_entries && !w->err; i++) {
-		const struct ga_map_entry *e = &ms->entries[i];
-		uint64_t addrs[2] = {e->key_addr, e->elem_addr};
-		ga_type_id types[2] = {t->key, t->elem};
-		for (int k = 0; k < 2; k++) {
-			ga_obj so = ga_heap_find(w->s, addrs[k]);
-			struct ga_object o;
-			if (so == GA_NO_OBJ || !ga_heap_object(w->s, so, &o))
-				continue;
-			visit(w, so, 0, 0, DET_O_MAPDATA, origin, off);
-			struct vsrc v = {.addr = addrs[k]};
-			scan(w, &v, types[k], so, addrs[k] - o.addr);
-		}
-	}
-	ga_map_summary_free(ms);
+	struct map_walk mw = {w, t, origin, off, 0, 0, 0, false};
+	struct rt_map_visitor v = {NULL, map_entry, &mw};
+	struct ga_error *err = rt_map_walk(w->rt, l, header, &v, NULL);
+	if (err == &ga_error_nomem)
+		w->err = err;
+	else
+		ga_error_destroy(err); /* a corrupt map: what was walked counts */
 }
 
 static void scan_chan(struct walker *w, uint64_t h, ga_type_id ct, uint32_t origin, uint64_t off)
 {
 	const struct ga_type *t = ga_dwarf_type(w->dw, ct);
-	ga_obj hid = ga_heap_find(w->s, h);
+	struct ga_object ho;
+	ga_obj hid = locate(w, h, &ho);
 	if (!t || hid == GA_NO_OBJ || w->r->o_parent[hid] != NONE)
 		return;
-	visit(w, hid, t->aux, 0, DET_O_VALUE, origin, off);
+	visit(w, &ho, t->aux, 0, DET_O_VALUE, origin, off);
 	const struct ga_type *et = ga_dwarf_type(w->dw, t->elem);
 	uint64_t qcount, size, buf, recvx;
 	if (!et || !et->size || !ga_type_has_pointers(w->dw, t->elem) ||
@@ -266,12 +322,12 @@ static void scan_chan(struct walker *w, uint64_t h, ga_type_id ct, uint32_t orig
 	    !rt_read_field(w->rt, h, &w->hc_buf, &buf) || !rt_read_field(w->rt, h, &w->hc_recvx, &recvx) ||
 	    !size || qcount > size || qcount > MAX_CHAN_ELEMS)
 		return;
-	ga_obj bo = ga_heap_find(w->s, buf);
 	struct ga_object o;
-	if (bo == GA_NO_OBJ || !ga_heap_object(w->s, bo, &o))
+	ga_obj bo = locate(w, buf, &o);
+	if (bo == GA_NO_OBJ)
 		return;
 	if (bo != hid)
-		visit(w, bo, 0, 0, DET_O_CHANBUF, origin, off);
+		visit(w, &o, 0, 0, DET_O_CHANBUF, origin, off);
 	for (uint64_t k = 0; k < qcount && !w->err; k++) {
 		uint64_t a = buf + ((recvx + k) % size) * et->size;
 		struct vsrc v = {.addr = a};
@@ -282,14 +338,14 @@ static void scan_chan(struct walker *w, uint64_t h, ga_type_id ct, uint32_t orig
 static void scan_ptr(struct walker *w, uint64_t where, uint64_t p, ga_type_id ptype, ga_type_id elem,
 		     uint32_t origin, uint64_t off)
 {
-	ga_obj tgt = ga_heap_find(w->s, p);
 	struct ga_object o;
-	if (tgt == GA_NO_OBJ || !ga_heap_object(w->s, tgt, &o))
+	ga_obj tgt = locate(w, p, &o);
+	if (tgt == GA_NO_OBJ)
 		return;
 	const struct ga_type *et = ga_dwarf_type(w->dw, elem);
 	uint64_t esz = et && et->size ? et->size : 1;
-	add_ref(w, DET_REF_PTR, where, p, 1, 1, esz, ptype, tgt, origin, off);
-	visit(w, tgt, elem, p - o.addr, DET_O_VALUE, origin, off);
+	add_ref(w, DET_REF_PTR, where, p, 1, 1, esz, ptype, &o, origin, off);
+	visit(w, &o, elem, p - o.addr, DET_O_VALUE, origin, off);
 }
 
 static void scan_iface(struct walker *w, const struct vsrc *v, const struct ent *e, uint32_t origin,
@@ -301,7 +357,7 @@ static void scan_iface(struct walker *w, const struct vsrc *v, const struct ent 
 	uint64_t rtype = tw;
 	if (!e->eface && (!w->itab_type_off || !ga_mem_u64(w->mem, tw + w->itab_type_off, &rtype)))
 		return;
-	ga_type_id t = rtype >= w->rt->bias ? ga_dwarf_type_by_rtype(w->dw, rtype - w->rt->bias) : 0;
+	ga_type_id t = rt_dwarf_of_rtype(w->rt, rtype);
 	const struct ga_type *ty = ga_dwarf_type(w->dw, t);
 	if (!ty) {
 		w->r->untyped_ifaces++;
@@ -343,27 +399,27 @@ static void scan(struct walker *w, const struct vsrc *v, ga_type_id type, uint32
 			if (!val || !et || !src_word(w, v, e.off + 8, &len, &wl) ||
 			    !src_word(w, v, e.off + 16, &cap, &wl) || len > cap || !cap)
 				break;
-			ga_obj tgt = ga_heap_find(w->s, val);
 			struct ga_object o;
-			if (tgt == GA_NO_OBJ || !ga_heap_object(w->s, tgt, &o))
+			ga_obj tgt = locate(w, val, &o);
+			if (tgt == GA_NO_OBJ)
 				break;
 			uint64_t esz = et->size;
 			if (esz && cap > (o.addr + o.size - val) / esz)
 				break; /* not a header the runtime could have made */
-			add_ref(w, DET_REF_SLICE, where, val, len, cap, esz ? esz : 1, e.type, tgt, origin, off);
+			add_ref(w, DET_REF_SLICE, where, val, len, cap, esz ? esz : 1, e.type, &o, origin, off);
 			if (esz)
-				visit(w, tgt, t->elem, (val - o.addr) % esz, DET_O_ELEMS, origin, off);
+				visit(w, &o, t->elem, (val - o.addr) % esz, DET_O_ELEMS, origin, off);
 			break;
 		}
 		case E_STRING: {
 			uint64_t len, wl;
 			if (!val || !src_word(w, v, e.off + 8, &len, &wl) || !len)
 				break;
-			ga_obj tgt = ga_heap_find(w->s, val);
 			struct ga_object o;
-			if (tgt == GA_NO_OBJ || !ga_heap_object(w->s, tgt, &o) || len > o.addr + o.size - val)
+			ga_obj tgt = locate(w, val, &o);
+			if (tgt == GA_NO_OBJ || len > o.addr + o.size - val)
 				break;
-			add_ref(w, DET_REF_STRING, where, val, len, len, 1, e.type, tgt, origin, off);
+			add_ref(w, DET_REF_STRING, where, val, len, len, 1, e.type, &o, origin, off);
 			break;
 		}
 		case E_MAP:
@@ -395,11 +451,11 @@ static void scan(struct walker *w, const struct vsrc *v, ga_type_id type, uint32
 static void drain(struct walker *w)
 {
 	while (w->qhead < w->queue.len && !w->err) {
-		ga_obj id = w->queue.v[w->qhead++];
+		struct qent o = w->queue.v[w->qhead++];
+		ga_obj id = o.id;
 		struct det_refs *r = w->r;
-		struct ga_object o;
 		const struct ga_type *t = ga_dwarf_type(w->dw, r->o_type[id]);
-		if (!t || !t->size || !ga_heap_object(w->s, id, &o) || r->o_base[id] >= o.size)
+		if (!t || !t->size || r->o_base[id] >= o.size)
 			continue;
 		uint64_t n = 1;
 		if (r->o_how[id] == DET_O_ELEMS) {
@@ -675,7 +731,8 @@ static void runtime_typed(struct walker *w)
 	struct det_refs *r = w->r;
 	for (ga_obj id = 0; id < r->nobjs && !w->err; id++) {
 		struct ga_object o;
-		if (r->o_parent[id] != NONE || !ga_heap_object(w->s, id, &o) || !o.live || !o.type)
+		if (r->o_parent[id] != NONE || (w->need && !w->need[id]) || !ga_heap_object(w->s, id, &o) ||
+		    !o.live || !o.type)
 			continue;
 		ga_type_id t = ga_heap_type_dwarf(w->s, o.type);
 		const struct ga_type *ty = ga_dwarf_type(w->dw, t);
@@ -683,9 +740,56 @@ static void runtime_typed(struct walker *w)
 			continue;
 		uint64_t base = o.typed_by == GA_TYPED_HEADER ? 8 : 0;
 		uint8_t how = o.size - base >= 2 * ty->size ? DET_O_ELEMS : DET_O_VALUE;
-		visit(w, id, t, base, how, SELF, 0);
+		visit(w, &o, t, base, how, SELF, 0);
 		drain(w);
 	}
+}
+
+/* The objects worth scanning: those from which an object of at least
+ * min_target bytes can be reached (a backward walk of the graph from the
+ * large objects). The others can hold no reference the detectors record
+ * and are only named, not scanned: on a heap of millions of small objects
+ * (trees, lists) this is most of the walk saved. */
+static struct ga_error *need_set(struct walker *w)
+{
+	struct det_refs *r = w->r;
+	if (!r->min_target)
+		return NULL; /* everything counts */
+	size_t nr = ga_heap_ranges_at_least(w->s, r->min_target, NULL, 0);
+	struct ga_id_range *rg = malloc((nr ? nr : 1) * sizeof(*rg));
+	w->need = calloc(r->nobjs ? r->nobjs : 1, 1);
+	ga_obj *queue = malloc((r->nobjs ? r->nobjs : 1) * sizeof(*queue));
+	if (!rg || !w->need || !queue) {
+		free(rg);
+		free(queue);
+		return &ga_error_nomem;
+	}
+	nr = ga_heap_ranges_at_least(w->s, r->min_target, rg, nr);
+	/* the large objects start the walk but are not worth scanning
+	 * themselves unless they lead to another one */
+	size_t qt = 0;
+	for (size_t i = 0; i < nr; i++)
+		for (uint32_t k = 0; k < rg[i].n; k++) {
+			ga_obj id = rg[i].first + k;
+			if (id < r->nobjs)
+				queue[qt++] = id;
+		}
+	while (qt) {
+		ga_obj id = queue[--qt];
+		const ga_node *pred;
+		size_t np;
+		ga_heap_pred(w->s, ga_heap_node_of_obj(w->s, id), &pred, &np);
+		for (size_t i = 0; i < np; i++) {
+			ga_obj p = ga_heap_node_obj(w->s, pred[i]);
+			if (p != GA_NO_OBJ && p < r->nobjs && !w->need[p]) {
+				w->need[p] = 1;
+				queue[qt++] = p;
+			}
+		}
+	}
+	free(rg);
+	free(queue);
+	return NULL;
 }
 
 struct ga_error *det_refs_build(struct ga_session *s, struct ga_rt *rt, uint64_t min_target,
@@ -698,6 +802,7 @@ struct ga_error *det_refs_build(struct ga_session *s, struct ga_rt *rt, uint64_t
 	r->s = s;
 	r->dw = rt->dw;
 	r->mem = rt->mem;
+	r->bias = rt->bias;
 	r->min_target = min_target;
 	r->nobjs = ga_heap_nobjects(s);
 	ga_sb_init(&r->names);
@@ -716,6 +821,7 @@ struct ga_error *det_refs_build(struct ga_session *s, struct ga_rt *rt, uint64_t
 	memset(r->o_parent, 0xff, n * 4);
 	struct walker w = {.r = r, .s = s, .rt = rt, .dw = rt->dw, .mem = rt->mem};
 	ga_hash_init(&w.layouts);
+	ga_hash_init(&w.map_layouts);
 	struct rt_field f = rt_field(rt, "runtime.itab", "_type");
 	if (!f.ok)
 		f = rt_field(rt, "internal/abi.ITab", "Type");
@@ -724,12 +830,17 @@ struct ga_error *det_refs_build(struct ga_session *s, struct ga_rt *rt, uint64_t
 	w.hc_dataqsiz = rt_field(rt, "runtime.hchan", "dataqsiz");
 	w.hc_buf = rt_field(rt, "runtime.hchan", "buf");
 	w.hc_recvx = rt_field(rt, "runtime.hchan", "recvx");
-	globals(&w);
+	w.err = need_set(&w);
+	if (!w.err)
+		globals(&w);
 	if (!w.err)
 		frames(&w);
 	if (!w.err)
 		runtime_typed(&w);
+	free(w.need);
 	ga_hash_free(&w.layouts);
+	ga_hash_free(&w.map_layouts);
+	ga_vec_free(&w.mlay);
 	ga_vec_free(&w.lay);
 	ga_vec_free(&w.ents);
 	ga_vec_free(&w.queue);
@@ -944,4 +1055,69 @@ const char *det_refs_obj_path(struct det_refs *r, ga_obj id, char *buf, size_t n
 	if (r->o_parent[id] == SELF)
 		return det_refs_path(r, id, 0, buf, n);
 	return det_refs_path(r, r->o_parent[id], r->o_off[id], buf, n);
+}
+
+/* ---- naming a frame's slot without a location ---- */
+
+/* Whether a value of DWARF type t can point to an object of size bytes
+ * (noscan: without pointers) by its first word. */
+static bool may_point_to(struct det_refs *r, const struct ga_type *t, uint64_t size, bool noscan)
+{
+	const struct ga_type *e = ga_dwarf_type(r->dw, t->elem);
+	switch (t->kind) {
+	case GA_K_SLICE:
+		return e && e->size && noscan == !ga_type_has_pointers(r->dw, t->elem) && size >= e->size;
+	case GA_K_STRING:
+		return noscan;
+	case GA_K_PTR:
+		return e && e->size <= size && (!e->size || noscan == !ga_type_has_pointers(r->dw, t->elem));
+	default:
+		return false; /* maps, channels, interfaces, funcs: too loose to tell */
+	}
+}
+
+const char *det_refs_guess_var(struct det_refs *r, const struct ga_goroutine *g, const char *func,
+			       uint64_t size, bool noscan, char *buf, size_t n)
+{
+	for (size_t i = 0; i < g->nframes; i++) {
+		const struct ga_frame *f = &g->frames[i];
+		if (f->inlined || !f->function || strcmp(f->function, func) || f->pc < 1)
+			continue;
+		uint64_t pc = f->pc - 1;
+		if (pc < r->bias)
+			return NULL;
+		uint64_t lpc = pc - r->bias, die = ga_dwarf_func_at(r->dw, lpc);
+		Dwarf_Die fd, c;
+		if (!die || !dwarf_offdie(r->dw->dw, die, &fd) || dwarf_child(&fd, &c) != 0)
+			return NULL;
+		/* the function's own variables (not those of inlined calls) */
+		const char *found = NULL;
+		int nfound = 0;
+		do {
+			int tag = dwarf_tag(&c);
+			if (tag != DW_TAG_variable && tag != DW_TAG_formal_parameter)
+				continue;
+			Dwarf_Attribute a;
+			Dwarf_Die td;
+			Dwarf_Op *ops;
+			size_t nops;
+			const char *name = dwarf_diename(&c);
+			if (!name || !dwarf_attr_integrate(&c, DW_AT_type, &a) || !dwarf_formref_die(&a, &td))
+				continue;
+			/* a variable located at this pc was walked already */
+			if (dwarf_attr_integrate(&c, DW_AT_location, &a) &&
+			    dwarf_getlocation_addr(&a, lpc, &ops, &nops, 1) == 1)
+				continue;
+			const struct ga_type *t = ga_dwarf_type(r->dw, ga_dwarf_type_by_die(r->dw, dwarf_dieoffset(&td)));
+			if (t && may_point_to(r, t, size, noscan)) {
+				found = name;
+				nfound++;
+			}
+		} while (dwarf_siblingof(&c, &c) == 0 && nfound < 2);
+		if (nfound != 1)
+			return NULL;
+		snprintf(buf, n, "%s", found);
+		return buf;
+	}
+	return NULL;
 }

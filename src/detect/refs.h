@@ -71,6 +71,7 @@ struct det_refs {
 	struct ga_session *s;
 	struct ga_dwarf *dw;
 	struct ga_mem *mem;
+	uint64_t bias;       /* runtime - link-time addresses */
 	size_t nobjs;
 	/* per object */
 	uint32_t *o_parent;  /* origin, UINT32_MAX: not reached by the walk */
@@ -100,6 +101,14 @@ const char *det_refs_obj_path(struct det_refs *r, ga_obj id, char *buf, size_t n
 long det_refs_where(const struct det_refs *r, uint64_t where);
 /* For frame variables: the origin's goroutine and pc (0 otherwise). */
 bool det_refs_origin_frame(const struct det_refs *r, uint32_t origin, uint64_t *goid, uint64_t *pc);
+/* The variable of goroutine g's frame of function func that most likely
+ * holds an object of size bytes (noscan: without pointers) when the
+ * frame's DWARF has no location for it at the parked pc (a spilled
+ * variable): the only one of the function's variables without a location
+ * there whose type can point to such an object. NULL when not exactly one. */
+struct ga_goroutine;
+const char *det_refs_guess_var(struct det_refs *r, const struct ga_goroutine *g, const char *func,
+			       uint64_t size, bool noscan, char *buf, size_t n);
 /* The root origin an origin chain starts from (UINT32_MAX if none). */
 uint32_t det_refs_root_of(const struct det_refs *r, uint32_t origin);
 

@@ -6,25 +6,22 @@
 
 #include "detect/windows.h"
 
+static bool pred(struct det_ctx *c, const struct det_pin *p, const struct det_ref *tr)
+{
+	(void)c;
+	return p->slices && tr;
+}
+
+static void describe(struct det_ctx *c, struct ga_finding *f, const struct det_pin *p, const struct det_ref *tr)
+{
+	f->len = tr->len;
+	f->cap = tr->cap;
+	f->elem_size = tr->elem_size;
+	f->title = det_str(c, "slice with len %" PRIu64 " and cap %" PRIu64 " holds a %" PRIu64 "-byte array",
+			   tr->len, tr->cap, p->size);
+}
+
 struct ga_error *det_slice_capacity(struct det_ctx *c)
 {
-	struct det_pins *ps;
-	struct ga_error *err = det_pins_get(c, &ps);
-	if (err)
-		return err;
-	for (size_t i = 0; i < ps->v.len && !c->oom; i++) {
-		const struct det_pin *p = &ps->v.v[i];
-		const struct det_ref *tr;
-		if (!p->slices || !det_pin_truncated(c, p, &tr))
-			continue;
-		struct ga_finding *f = det_pin_finding(c, "slice_capacity_unused", p);
-		if (!f)
-			continue;
-		f->len = tr->len;
-		f->cap = tr->cap;
-		f->elem_size = tr->elem_size;
-		f->title = det_str(c, "slice with len %" PRIu64 " and cap %" PRIu64 " holds a %" PRIu64 "-byte array",
-				   tr->len, tr->cap, p->size);
-	}
-	return NULL;
+	return det_pins_each(c, "slice_capacity_unused", pred, describe);
 }

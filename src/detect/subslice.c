@@ -9,21 +9,20 @@
 
 #include "detect/windows.h"
 
+static bool pred(struct det_ctx *c, const struct det_pin *p, const struct det_ref *tr)
+{
+	(void)c;
+	return p->slices && !tr;
+}
+
+static void describe(struct det_ctx *c, struct ga_finding *f, const struct det_pin *p, const struct det_ref *tr)
+{
+	(void)tr;
+	f->title = det_str(c, "%" PRIu64 " of %" PRIu64 " bytes of a backing array reachable through slices",
+			   p->covered, p->size);
+}
+
 struct ga_error *det_subslice(struct det_ctx *c)
 {
-	struct det_pins *ps;
-	struct ga_error *err = det_pins_get(c, &ps);
-	if (err)
-		return err;
-	for (size_t i = 0; i < ps->v.len && !c->oom; i++) {
-		const struct det_pin *p = &ps->v.v[i];
-		const struct det_ref *tr;
-		if (!p->slices || det_pin_truncated(c, p, &tr))
-			continue;
-		struct ga_finding *f = det_pin_finding(c, "subslice_pins_array", p);
-		if (f)
-			f->title = det_str(c, "%" PRIu64 " of %" PRIu64 " bytes of a backing array reachable through slices",
-					   p->covered, p->size);
-	}
-	return NULL;
+	return det_pins_each(c, "subslice_pins_array", pred, describe);
 }

@@ -6,20 +6,20 @@
 
 #include "detect/windows.h"
 
+static bool pred(struct det_ctx *c, const struct det_pin *p, const struct det_ref *tr)
+{
+	(void)c, (void)tr;
+	return p->strings && !p->slices;
+}
+
+static void describe(struct det_ctx *c, struct ga_finding *f, const struct det_pin *p, const struct det_ref *tr)
+{
+	(void)tr;
+	f->title = det_str(c, "%" PRIu64 " of %" PRIu64 " bytes of a string allocation reachable through strings",
+			   p->covered, p->size);
+}
+
 struct ga_error *det_substring(struct det_ctx *c)
 {
-	struct det_pins *ps;
-	struct ga_error *err = det_pins_get(c, &ps);
-	if (err)
-		return err;
-	for (size_t i = 0; i < ps->v.len && !c->oom; i++) {
-		const struct det_pin *p = &ps->v.v[i];
-		if (!p->strings || p->slices)
-			continue;
-		struct ga_finding *f = det_pin_finding(c, "substring_pins_string", p);
-		if (f)
-			f->title = det_str(c, "%" PRIu64 " of %" PRIu64 " bytes of a string allocation reachable through strings",
-					   p->covered, p->size);
-	}
-	return NULL;
+	return det_pins_each(c, "substring_pins_string", pred, describe);
 }

@@ -22,7 +22,7 @@ bool det_pin_truncated(struct det_ctx *c, const struct det_pin *p, const struct 
 struct ga_finding *det_pin_finding(struct det_ctx *c, const char *kind, const struct det_pin *p)
 {
 	uint64_t usable = p->addr + p->size - p->data;
-	if (p->covered >= usable)
+	if (p->covered >= usable || p->map_storage)
 		return NULL;
 	const struct det_ref *main = det_pin_main_ref(c, p);
 	struct ga_finding *f = det_add(c, kind);
@@ -40,4 +40,25 @@ struct ga_finding *det_pin_finding(struct det_ctx *c, const char *kind, const st
 	if (p->unsure)
 		f->suppressed = p->unsure;
 	return f;
+}
+
+struct ga_error *det_pins_each(struct det_ctx *c, const char *kind, det_pin_pred pred,
+			       det_pin_describe_fn describe)
+{
+	struct det_pins *ps;
+	struct ga_error *err = det_pins_get(c, &ps);
+	if (err)
+		return err;
+	for (size_t i = 0; i < ps->v.len && !c->oom; i++) {
+		const struct det_pin *p = &ps->v.v[i];
+		const struct det_ref *tr = NULL;
+		if (p->slices)
+			det_pin_truncated(c, p, &tr);
+		if (!pred(c, p, tr))
+			continue;
+		struct ga_finding *f = det_pin_finding(c, kind, p);
+		if (f)
+			describe(c, f, p, tr);
+	}
+	return NULL;
 }

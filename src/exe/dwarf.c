@@ -220,6 +220,7 @@ void ga_dwarf_close(struct ga_dwarf *d)
 	ga_strmap_free(&d->const_names);
 	ga_strmap_free(&d->global_names);
 	ga_hash_free(&d->rtype_dies);
+	ga_vec_free(&d->typedef_fix);
 	ga_hash_free(&d->die_types);
 	ga_vec_free(&d->globals);
 	ga_vec_free(&d->funcs);
@@ -269,6 +270,32 @@ static void inherit(struct ga_type *t, const struct ga_type *u)
 	t->nfields = u->nfields;
 	t->kind = u->kind;
 	t->eface = u->eface;
+}
+
+/* A typedef takes its target's shape; maps, channels, interfaces and
+ * funcs keep what DW_AT_go_kind says. */
+static void finish_typedef(struct ga_dwarf *d, const struct ga_typedef_fix *fx)
+{
+	struct ga_type *t = &d->types.v[fx->id];
+	if (fx->target)
+		inherit(t, &d->types.v[fx->target]);
+	if (fx->gokind == GA_K_MAP || fx->gokind == GA_K_CHAN) {
+		t->kind = fx->gokind;
+		t->size = 8;
+		t->elem = fx->elem;
+		t->key = fx->key;
+		t->first_field = t->nfields = 0;
+		/* the target points to the hash, map or hchan struct */
+		t->aux = fx->target ? d->types.v[fx->target].elem : 0;
+	} else if (fx->gokind == GA_K_INTERFACE) {
+		t->kind = GA_K_INTERFACE;
+		const struct ga_field *f0 = t->nfields ? &d->fields.v[t->first_field] : NULL;
+		t->eface = f0 && !strcmp(f0->name, "_type");
+	} else if (fx->gokind == GA_K_FUNC) {
+		t->kind = GA_K_FUNC;
+		t->size = 8;
+		t->elem = 0;
+	}
 }
 
 static struct ga_error *build_fields(struct ga_dwarf *d, ga_type_id id, Dwarf_Die *die, int depth)
@@ -387,27 +414,15 @@ static ga_type_id build_type(struct ga_dwarf *d, Dwarf_Die *die, int depth)
 		break;
 	}
 	case DW_TAG_typedef: {
-		ga_type_id u = build_ref(d, die, DW_AT_type, depth);
-		if (u)
-			inherit(&T, &d->types.v[u]);
-		if (gokind == GA_K_MAP || gokind == GA_K_CHAN) {
-			ga_type_id e = build_ref(d, die, DW_AT_go_elem, depth);
-			ga_type_id k = gokind == GA_K_MAP ? build_ref(d, die, DW_AT_go_key, depth) : 0;
-			T.kind = (uint8_t)gokind;
-			T.size = 8;
-			T.elem = e;
-			T.key = k;
-			T.first_field = T.nfields = 0;
-			T.aux = u ? d->types.v[u].elem : 0; /* the target points to the hash, map or hchan struct */
-		} else if (gokind == GA_K_INTERFACE) {
-			T.kind = GA_K_INTERFACE;
-			const struct ga_field *f0 = T.nfields ? &d->fields.v[T.first_field] : NULL;
-			T.eface = f0 && !strcmp(f0->name, "_type");
-		} else if (gokind == GA_K_FUNC) {
-			T.kind = GA_K_FUNC;
-			T.size = 8;
-			T.elem = 0;
-		}
+		struct ga_typedef_fix fx = {.id = id, .gokind = (uint8_t)gokind};
+		fx.target = build_ref(d, die, DW_AT_type, depth);
+		if (gokind == GA_K_MAP || gokind == GA_K_CHAN)
+			fx.elem = build_ref(d, die, DW_AT_go_elem, depth);
+		if (gokind == GA_K_MAP)
+			fx.key = build_ref(d, die, DW_AT_go_key, depth);
+		finish_typedef(d, &fx);
+		if (ga_vec_push(&d->typedef_fix, fx) && !d->build_err)
+			d->build_err = &ga_error_nomem;
 		break;
 	}
 	case DW_TAG_subroutine_type:
@@ -418,6 +433,12 @@ static ga_type_id build_type(struct ga_dwarf *d, Dwarf_Die *die, int depth)
 		break;
 	}
 #undef T
+	if (depth == 0) {
+		/* innermost typedefs were pushed first */
+		for (size_t i = 0; i < d->typedef_fix.len; i++)
+			finish_typedef(d, &d->typedef_fix.v[i]);
+		d->typedef_fix.len = 0;
+	}
 	if (err && !d->build_err)
 		d->build_err = err;
 	else if (err)

@@ -47,6 +47,11 @@ struct ga_type {
 	int8_t has_ptrs;  /* -1 unknown, 0, 1 */
 };
 
+struct ga_typedef_fix {
+	ga_type_id id, target, elem, key; /* elem, key: DW_AT_go_elem, DW_AT_go_key */
+	uint8_t gokind;
+};
+
 struct ga_global {
 	const char *name;
 	uint64_t addr;   /* link-time address */
@@ -71,6 +76,10 @@ struct ga_dwarf {
 	GA_VEC(struct ga_type) types;        /* [0] unused */
 	GA_VEC(struct ga_field) fields;
 	struct ga_error *build_err;          /* first error while decoding types */
+	/* typedefs built during one top-level build_type, finished again at its
+	 * end: a typedef reached while its target is still being built (a type
+	 * that points to itself) would otherwise copy an incomplete target */
+	GA_VEC(struct ga_typedef_fix) typedef_fix;
 };
 
 /* Opens and indexes the DWARF of exe. An executable without DWARF gives

@@ -151,10 +151,13 @@ static void text(FILE *f, struct ga_session *s, const struct ga_report *r, const
 	double pct = r->heap_inuse ? 100.0 * (double)r->attributed / (double)r->heap_inuse : 0;
 	fprintf(f, "attributed to findings: %s (%.1f%% of the heap in use) in %zu finding%s",
 		out_bytes(r->attributed, b1), pct, r->nfindings, r->nfindings == 1 ? "" : "s");
-	if (r->nsuppressed)
-		fprintf(f, "; %zu suppressed", r->nsuppressed);
+	if (r->suppressed_total)
+		fprintf(f, "; %zu suppressed%s", r->suppressed_total, o->all ? "" : " (--all lists them)");
 	fprintf(f, " (thresholds: waste >= %s, ratio >= %.2f)\n", out_bytes(r->options.min_waste, b2),
 		r->options.min_ratio);
+	if (r->stacks_conservative > r->stacks_rescanned)
+		fprintf(f, "note: %" PRIu64 " goroutine stacks were scanned conservatively (no stack maps): "
+			   "stale words may hide leaks\n", r->stacks_conservative - r->stacks_rescanned);
 	for (size_t i = 0; i < r->nerrors; i++)
 		fprintf(f, "detector failed: %s\n", r->errors[i]);
 	if (!r->nfindings) {
@@ -274,6 +277,7 @@ static json_t *finding_json(struct ga_session *s, const struct ga_finding *x)
 		json_object_set_new(j, "longest_wait_ns",
 				    x->longest_wait_ns >= 0 ? json_integer(x->longest_wait_ns) : json_null());
 		json_object_set_new(j, "stack_bytes", json_integer((json_int_t)x->stack_bytes));
+		json_object_set_new(j, "queued", json_integer((json_int_t)x->queued));
 		json_t *ids = json_array();
 		for (size_t i = 0; i < x->ngoroutines; i++)
 			json_array_append_new(ids, json_integer((json_int_t)x->goroutines[i]));
@@ -315,8 +319,13 @@ static json_t *report_json(struct ga_session *s, const struct ga_report *r, cons
 	json_object_set_new(sum, "attributed_bytes", json_integer((json_int_t)r->attributed));
 	json_object_set_new(sum, "goroutines", json_integer((json_int_t)r->goroutines));
 	json_object_set_new(sum, "findings", json_integer((json_int_t)r->nfindings));
-	json_object_set_new(sum, "suppressed", json_integer((json_int_t)r->nsuppressed));
+	json_object_set_new(sum, "suppressed", json_integer((json_int_t)r->suppressed_total));
 	json_object_set_new(sum, "detect_seconds", json_real(r->seconds));
+	json_t *ss = json_object();
+	json_object_set_new(ss, "precise", json_integer((json_int_t)r->stacks_precise));
+	json_object_set_new(ss, "conservative", json_integer((json_int_t)r->stacks_conservative));
+	json_object_set_new(ss, "rescanned_with_stack_maps", json_integer((json_int_t)r->stacks_rescanned));
+	json_object_set_new(sum, "stack_scan", ss);
 	json_object_set_new(j, "summary", sum);
 	json_t *opts = json_object();
 	json_object_set_new(opts, "min_waste", json_integer((json_int_t)r->options.min_waste));

@@ -91,6 +91,19 @@ bool rt_const(struct ga_rt *rt, const char *name, int64_t *v)
 	return ga_dwarf_const(rt->dw, name, v);
 }
 
+ga_type_id rt_dwarf_of_rtype(struct ga_rt *rt, uint64_t addr)
+{
+	if (!rt->types_base || addr < rt->types_base)
+		return 0;
+	return ga_dwarf_type_by_rtype(rt->dw, addr - rt->types_base);
+}
+
+uint64_t rt_rtype_of_dwarf(struct ga_rt *rt, ga_type_id id)
+{
+	const struct ga_type *t = ga_dwarf_type(rt->dw, id);
+	return t && t->rtype && rt->types_base ? rt->types_base + t->rtype : 0;
+}
+
 bool rt_read_ptr(struct ga_rt *rt, uint64_t addr, uint64_t *v)
 {
 	return ga_mem_u64(rt->mem, addr, v);
@@ -255,6 +268,11 @@ struct ga_error *rt_open(struct ga_core *core, struct ga_mem *mem, struct ga_exe
 	err = load_gstatus_names(rt);
 	if (err)
 		goto fail;
+	ga_type_id mdt;
+	uint64_t md = rt_global(rt, "runtime.firstmoduledata", &mdt);
+	struct rt_field ft = rt_field_of(rt, mdt, "types");
+	if (!md || !rt_read_field(rt, md, &ft, &rt->types_base))
+		rt->types_base = 0;
 	err = read_string_table(rt, "runtime.waitReasonStrings", &rt->waitreasons, &rt->nwaitreasons);
 	if (err && err->code != GA_ERR_NOMEM) {
 		ga_error_destroy(err); /* statuses still work without reasons */

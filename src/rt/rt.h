@@ -45,6 +45,10 @@ struct ga_rt {
 	int64_t gdeadextra;   /* -1 before Go 1.27 */
 	char **waitreasons;   /* runtime.waitReasonStrings, read from the core */
 	size_t nwaitreasons;
+	/* runtime address of firstmoduledata.types: DW_AT_go_runtime_type holds
+	 * a type descriptor's offset from it (an R_ADDROFF relocation); 0 if
+	 * unreadable */
+	uint64_t types_base;
 };
 
 struct ga_error *rt_open(struct ga_core *core, struct ga_mem *mem, struct ga_exe *exe,
@@ -63,6 +67,11 @@ struct ga_error *rt_need(const struct rt_field *f, const char *type_name, const 
 /* Runtime address of a global; 0 if absent. type_out optional. */
 uint64_t rt_global(struct ga_rt *rt, const char *name, ga_type_id *type_out);
 bool rt_const(struct ga_rt *rt, const char *name, int64_t *v);
+
+/* The DWARF type of the runtime type descriptor at addr, 0 if none; and
+ * back: the descriptor's runtime address of a DWARF type, 0 if none. */
+ga_type_id rt_dwarf_of_rtype(struct ga_rt *rt, uint64_t addr);
+uint64_t rt_rtype_of_dwarf(struct ga_rt *rt, ga_type_id id);
 
 bool rt_read_ptr(struct ga_rt *rt, uint64_t addr, uint64_t *v);
 /* Reads a scalar field of the struct at base. */

@@ -196,7 +196,7 @@ rt_type_idx rt_types_intern(struct rt_types *t, uint64_t addr, struct ga_error *
 		r.elem = rdf(rt, addr, &l->map_elem);
 		break;
 	}
-	r.dwarf = ga_dwarf_type_by_rtype(rt->dw, addr - rt->bias);
+	r.dwarf = rt_dwarf_of_rtype(rt, addr);
 	if (t->v.len >= UINT32_MAX - 1 || ga_vec_push(&t->v, r) ||
 	    ga_hash_put(&t->by_addr, addr, t->v.len - 1)) {
 		*err = &ga_error_nomem;
@@ -220,8 +220,8 @@ rt_type_idx rt_types_intern_dwarf(struct rt_types *t, ga_type_id id, struct ga_e
 	const struct ga_type *ty = ga_dwarf_type(t->rt->dw, id);
 	if (!ty)
 		return 0;
-	if (ty->rtype) {
-		rt_type_idx i = rt_types_intern(t, ty->rtype + t->rt->bias, err);
+	if (rt_rtype_of_dwarf(t->rt, id)) {
+		rt_type_idx i = rt_types_intern(t, rt_rtype_of_dwarf(t->rt, id), err);
 		if (i || *err)
 			return i;
 	}
