@@ -6,7 +6,7 @@ BUILD      ?= build
 CHECKBUILD ?= build-check
 PYTHON     ?= /usr/bin/python3
 DEMO_CORE  ?= corefiles/cores/go1.26/subslice
-DEMO_CMD   ?= info
+DEMO_CMD   ?= report
 
 DEB_PACKAGES = gcc pkg-config meson ninja-build libelf-dev libdw-dev libzstd-dev \
                libjansson-dev libncurses-dev zstd binutils python3 python3-jsonschema

@@ -104,6 +104,8 @@ ga_obj ga_heap_locate(struct ga_session *s, uint64_t addr, uint64_t *base, uint6
  * header the type is the element: an object of size n holds n/size values. */
 const char *ga_heap_type_name(struct ga_session *s, ga_htype t);
 uint64_t ga_heap_type_size(struct ga_session *s, ga_htype t);
+/* "T", "[N]T" for a slot of N values (a backing array), or "untyped N B". */
+const char *ga_heap_type_label(struct ga_session *s, const struct ga_object *o, char *buf, size_t n);
 uint32_t ga_heap_type_dwarf(struct ga_session *s, ga_htype t);
 /* Records a type for an object (the typing pass): dwarf_type is a
  * ga_type_id; keeps an existing runtime-recorded type. */

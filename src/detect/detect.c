@@ -116,8 +116,10 @@ const char *det_obj_type(struct det_ctx *c, ga_obj id)
 	struct ga_object o;
 	if (!ga_heap_object(c->s, id, &o))
 		return "";
-	if (o.type) /* the session's name table may move: the report keeps a copy */
-		return det_str(c, "%s", ga_heap_type_name(c->s, o.type));
+	if (o.type) { /* the session's name table may move: the report keeps a copy */
+		char buf[512];
+		return det_str(c, "%s", ga_heap_type_label(c->s, &o, buf, sizeof(buf)));
+	}
 	if (c->refs && id < c->refs->nobjs && c->refs->o_type[id]) {
 		const struct ga_type *t = ga_dwarf_type(c->refs->dw, c->refs->o_type[id]);
 		if (t && t->name)

@@ -19,19 +19,7 @@ static const char *typed_by_name(uint8_t by)
 
 const char *out_type_label(struct ga_session *s, const struct ga_object *o, char *buf, size_t n)
 {
-	if (o->type) {
-		const char *name = ga_heap_type_name(s, o->type);
-		uint64_t ts = ga_heap_type_size(s, o->type);
-		uint64_t data = o->size - (o->typed_by == GA_TYPED_HEADER ? 8 : 0);
-		/* a slot holding several values of the type: a slice's backing array */
-		if (ts && data / ts >= 2)
-			snprintf(buf, n, "[%" PRIu64 "]%s", data / ts, *name ? name : "?");
-		else
-			snprintf(buf, n, "%s", *name ? name : "?");
-	} else {
-		snprintf(buf, n, "untyped %s%" PRIu64 " B", o->tiny ? "tiny block " : "", o->size);
-	}
-	return buf;
+	return ga_heap_type_label(s, o, buf, n);
 }
 
 static json_t *obj_json(struct ga_session *s, const struct ga_object *o)
