@@ -138,6 +138,8 @@ static struct ga_error *build(struct ga_session *s, struct ga_heap_state *hs)
 	if ((err = ga_session_type_objects(s, &hs->g, &hs->typing)))
 		return err;
 	hs->typing_ok = true;
+	if (!s->type_provenance)
+		graph_typing_drop_objects(&hs->typing);
 	hs->stats.t_typing = ga_now() - t1;
 	hs->stats.rss_typing = ga_peak_rss(&hs->stats.anon_typing);
 	struct ga_heap_stats *st = &hs->stats;

@@ -188,6 +188,7 @@ struct ga_error *ga_session_open(const char *core_path, const struct ga_session_
 	if (err)
 		goto fail;
 	s->conservative_stacks = opts->conservative_stacks;
+	s->type_provenance = opts->type_provenance;
 	if (!opts->skip_exe_check) {
 		err = verify_exe(s);
 		if (err)

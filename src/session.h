@@ -58,6 +58,7 @@ struct ga_session {
 	/* heap objects, roots, object graph (src/heap.c) */
 	struct ga_heap_state *heap;
 	bool conservative_stacks;
+	bool type_provenance;
 	double t_open;          /* seconds ga_session_open took */
 	uint64_t rss_open, anon_open; /* peak RSS and RssAnon after it */
 	char *heap_mark_error;

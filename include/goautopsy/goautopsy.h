@@ -24,6 +24,8 @@ struct ga_session_options {
 	bool allow_truncated;  /* open a truncated core and read what is there */
 	bool skip_exe_check;   /* do not compare the executable with the core */
 	bool conservative_stacks; /* heap: scan goroutine stacks word by word, not by stack maps */
+	bool type_provenance;  /* heap: keep why each object got its type (ga_heap_object_type);
+				* costs 20 bytes per object, so off unless asked for */
 };
 
 /* core_path "-" reads standard input; zstd input is recognised by content. */

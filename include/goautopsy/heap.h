@@ -144,6 +144,7 @@ struct ga_object_type {
 	uint64_t offset, count;
 	char provenance[256];
 };
+/* False when the session was opened without type_provenance. */
 bool ga_heap_object_type(struct ga_session *s, ga_obj id, struct ga_object_type *out);
 
 enum ga_root_kind {

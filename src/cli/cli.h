@@ -15,6 +15,7 @@ struct cli_opts {
 	bool allow_truncated;
 	bool no_exe_check;
 	bool conservative_stacks; /* --conservative-stacks */
+	bool type_provenance;  /* set by commands that print why objects have their type */
 	const char *type;      /* --type: Go type of the value at an address */
 	/* goroutines: --all, --state, --reason, --func, --blocked-on, --user */
 	bool all;

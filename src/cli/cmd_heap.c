@@ -66,5 +66,6 @@ int cmd_path(struct cli_opts *o)
 
 int cmd_object(struct cli_opts *o)
 {
+	o->type_provenance = true;
 	return run_addr(o, "object", out_object);
 }

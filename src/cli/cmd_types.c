@@ -19,6 +19,7 @@ int cmd_types(struct cli_opts *o)
 		}
 	}
 	struct ga_session *s;
+	o->type_provenance = true;
 	struct ga_error *err = cli_open(o, &s);
 	if (!err) {
 		err = out_types(stdout, s, addrs, (size_t)o->argc, o->limit > 0 ? (size_t)o->limit : 0,

@@ -74,6 +74,7 @@ struct ga_error *cli_open(const struct cli_opts *o, struct ga_session **s)
 		.allow_truncated = o->allow_truncated,
 		.skip_exe_check = o->no_exe_check,
 		.conservative_stacks = o->conservative_stacks,
+		.type_provenance = o->type_provenance,
 	};
 	return ga_session_open(o->core, &so, s);
 }

@@ -799,6 +799,13 @@ struct ga_error *graph_typing_run(struct graph_typing *t, struct ga_graph *g, st
 	return err;
 }
 
+void graph_typing_drop_objects(struct graph_typing *t)
+{
+	struct typing_stats st = t->st;
+	graph_typing_free(t);
+	t->st = st;
+}
+
 void graph_typing_free(struct graph_typing *t)
 {
 	free(t->type);

@@ -100,6 +100,9 @@ struct graph_typing {
 struct ga_error *graph_typing_run(struct graph_typing *t, struct ga_graph *g, struct ga_rt *rt,
 				  const struct typing_frame *frames, size_t nframes);
 void graph_typing_free(struct graph_typing *t);
+/* Frees the per-object records (types are already written to the heap),
+ * keeping the totals: provenance is then unavailable. */
+void graph_typing_drop_objects(struct graph_typing *t);
 
 /* "global main.x", "field of 0xc000010000 (main.Node)", "malloc header" ... */
 void graph_typing_provenance(const struct graph_typing *t, const struct ga_graph *g,
