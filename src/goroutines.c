@@ -442,7 +442,7 @@ struct ga_error *ga_session_goroutine_list(struct ga_session *s, const struct ga
 		g->nchans = ce - co;
 	}
 	free(offs);
-	qsort(st->gs.v, st->gs.len, sizeof(*st->gs.v), by_id);
+	ga_sort(st->gs.v, st->gs.len, sizeof(*st->gs.v), by_id);
 	st->list.v = st->gs.v;
 	st->list.n = st->gs.len;
 	*out = &st->list;
@@ -604,7 +604,7 @@ struct ga_error *ga_goroutine_groups(const struct ga_goroutines *gs, const struc
 			struct ga_goroutine_group *gr = &groups.v[group_of[i]];
 			((const struct ga_goroutine **)gr->members)[gr->count++] = &gs->v[i];
 		}
-		qsort(groups.v, groups.len, sizeof(*groups.v), group_cmp);
+		ga_sort(groups.v, groups.len, sizeof(*groups.v), group_cmp);
 		r->v = groups.v;
 		r->n = groups.len;
 	}

@@ -597,7 +597,7 @@ struct ga_error *ga_heap_histogram(struct ga_session *s, const struct ga_histo_r
 		}
 		free(row), free(depth), free(stk), free(pos);
 		if (hs->histo.len > 1)
-			qsort(hs->histo.v, hs->histo.len, sizeof(*hs->histo.v), histo_cmp);
+			ga_sort(hs->histo.v, hs->histo.len, sizeof(*hs->histo.v), histo_cmp);
 		hs->histo_done = true;
 	}
 	*rows = hs->histo.v;

@@ -150,10 +150,8 @@ struct ga_error *ga_session_info(struct ga_session *s, const struct ga_info **ou
 				return &ga_error_nomem;
 		}
 	}
-	if (s->by_status.len > 1)
-		qsort(s->by_status.v, s->by_status.len, sizeof(struct ga_count), count_cmp);
-	if (s->by_reason.len > 1)
-		qsort(s->by_reason.v, s->by_reason.len, sizeof(struct ga_count), count_cmp);
+	ga_sort(s->by_status.v, s->by_status.len, sizeof(struct ga_count), count_cmp);
+	ga_sort(s->by_reason.v, s->by_reason.len, sizeof(struct ga_count), count_cmp);
 	in->by_status = s->by_status.v;
 	in->n_by_status = s->by_status.len;
 	in->by_wait_reason = s->by_reason.v;

@@ -44,7 +44,7 @@ static struct ga_error *map_spans(struct ga_session *s)
 		if (all[i].state == inuse && all[i].elemsize && all[i].npages &&
 		    all[i].npages < (UINT64_MAX >> 14))
 			s->map_spans[s->map_nspans++] = all[i];
-	qsort(s->map_spans, s->map_nspans, sizeof(*s->map_spans), span_cmp);
+	ga_sort(s->map_spans, s->map_nspans, sizeof(*s->map_spans), span_cmp);
 	s->map_spans_done = true;
 	return NULL;
 }

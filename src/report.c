@@ -203,8 +203,8 @@ struct ga_error *ga_session_report(struct ga_session *s, const struct ga_report_
 			r->attributed += f.waste_bytes;
 		}
 	}
-	qsort(r->findings, r->nfindings, sizeof(*r->findings), finding_cmp);
-	qsort(r->suppressed, r->nsuppressed, sizeof(*r->suppressed), finding_cmp);
+	ga_sort(r->findings, r->nfindings, sizeof(*r->findings), finding_cmp);
+	ga_sort(r->suppressed, r->nsuppressed, sizeof(*r->suppressed), finding_cmp);
 	r->seconds = now() - t0;
 	/* the findings' strings now belong to the report */
 	for (size_t i = 0; i < c.owned.len; i++)

@@ -8,6 +8,14 @@
 
 #define GA_VEC(T) struct { T *v; size_t len, cap; }
 
+/* qsort that accepts an empty (possibly NULL) array: qsort's pointer is
+ * declared nonnull even for zero elements. */
+static inline void ga_sort(void *v, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(v, n, size, cmp);
+}
+
 /* Ensures room for `extra` more elements; returns 0 on success, -1 on OOM. */
 static inline int ga_vec_reserve_(void **v, size_t *cap, size_t len, size_t extra,
 				  size_t elem)

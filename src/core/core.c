@@ -318,7 +318,7 @@ struct ga_error *ga_core_open(const char *path, const struct ga_core_open_option
 				      core->name, core->file.size, (unsigned long long)core->missing_bytes);
 		goto fail;
 	}
-	qsort(core->segs.v, core->segs.len, sizeof(core->segs.v[0]), seg_cmp);
+	ga_sort(core->segs.v, core->segs.len, sizeof(core->segs.v[0]), seg_cmp);
 	*out = core;
 	return NULL;
 fail:

@@ -110,7 +110,7 @@ static int fill_unlisted(struct ga_mem *m, const struct ga_core *core,
 		}
 	}
 	if (m->regions.len != before)
-		qsort(m->regions.v, m->regions.len, sizeof(m->regions.v[0]), region_cmp);
+		ga_sort(m->regions.v, m->regions.len, sizeof(m->regions.v[0]), region_cmp);
 	return 0;
 }
 
@@ -129,7 +129,7 @@ struct ga_error *ga_mem_build(const struct ga_core *core, const struct ga_mem_ba
 			return &ga_error_nomem;
 		}
 	}
-	qsort(out->regions.v, out->regions.len, sizeof(out->regions.v[0]), region_cmp);
+	ga_sort(out->regions.v, out->regions.len, sizeof(out->regions.v[0]), region_cmp);
 	/* Overlapping segments would make lookups ambiguous: keep the first. */
 	size_t w = 0;
 	for (size_t i = 0; i < out->regions.len; i++) {

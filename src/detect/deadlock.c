@@ -93,7 +93,7 @@ static bool sort_by_lo(const mutex_vec *ms, uint32_t *order)
 		return false;
 	for (size_t i = 0; i < ms->len; i++)
 		k[i] = (struct lo_key){ms->v[i].lo, (uint32_t)i};
-	qsort(k, ms->len, sizeof(*k), lo_cmp);
+	ga_sort(k, ms->len, sizeof(*k), lo_cmp);
 	for (size_t i = 0; i < ms->len; i++)
 		order[i] = k[i].idx;
 	free(k);

@@ -396,7 +396,7 @@ struct ga_error *det_goroutine_leak(struct det_ctx *c)
 		for (size_t i = 0; i < l.ng; i++)
 			if (gidx[i] == k)
 				ids[ni++] = gs->v[i].id;
-		qsort(ids, ni, 8, cmp_u64);
+		ga_sort(ids, ni, 8, cmp_u64);
 		f->goroutines = ids;
 		f->ngoroutines = ni;
 		f->count = gr->n;

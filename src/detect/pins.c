@@ -164,7 +164,7 @@ struct ga_error *det_pins_get(struct det_ctx *c, struct det_pins **out)
 		return &ga_error_nomem;
 	for (size_t i = 0; i < nr; i++)
 		keys[i] = (struct ref_key){refs->refs.v[i].target, refs->refs.v[i].ptr, (uint32_t)i};
-	qsort(keys, nr, sizeof(*keys), key_cmp);
+	ga_sort(keys, nr, sizeof(*keys), key_cmp);
 	for (size_t i = 0; i < nr; i++)
 		p->order[i] = keys[i].idx;
 	free(keys);
@@ -197,7 +197,7 @@ struct ga_error *det_pins_get(struct det_ctx *c, struct det_pins **out)
 			if (hi > r->ptr)
 				wins[nw++] = (struct win){r->ptr, hi};
 		}
-		qsort(wins, nw, sizeof(*wins), win_cmp);
+		ga_sort(wins, nw, sizeof(*wins), win_cmp);
 		uint64_t cur_lo = 0, cur_hi = 0;
 		for (size_t k = 0; k < nw; k++) {
 			if (wins[k].lo > cur_hi) {

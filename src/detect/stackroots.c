@@ -115,7 +115,7 @@ static bool sort_words(struct det_stackroots *sr, size_t wmark)
 		return true;
 	for (size_t i = 0; i < n; i++)
 		v[i] = (struct wpair){sr->words.v[wmark + i], sr->wframe.v[wmark + i]};
-	qsort(v, n, sizeof(*v), u64_cmp); /* by addr: the first member */
+	ga_sort(v, n, sizeof(*v), u64_cmp); /* by addr: the first member */
 	for (size_t i = 0; i < n; i++) {
 		sr->words.v[wmark + i] = v[i].addr;
 		sr->wframe.v[wmark + i] = v[i].sp;
@@ -165,7 +165,7 @@ struct ga_error *det_stackroots_build(struct det_ctx *c, struct det_stackroots *
 		for (size_t j = 0; j < n; j++)
 			pv[j] = (struct pair){sr->nodes.v[mark + j], sr->funcs.v[mark + j]};
 		if (n)
-			qsort(pv, n, sizeof(*pv), pair_cmp); /* not stable: func may be any holder's */
+			ga_sort(pv, n, sizeof(*pv), pair_cmp); /* not stable: func may be any holder's */
 		for (size_t j = 0; j < n; j++)
 			if (!k || sr->nodes.v[mark + k - 1] != pv[j].node) {
 				sr->nodes.v[mark + k] = pv[j].node;

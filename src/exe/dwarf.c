@@ -164,7 +164,7 @@ static struct ga_error *build_index(struct ga_dwarf *d)
 		}
 		off = next;
 	}
-	qsort(d->funcs.v, d->funcs.len, sizeof(d->funcs.v[0]), func_cmp);
+	ga_sort(d->funcs.v, d->funcs.len, sizeof(d->funcs.v[0]), func_cmp);
 	return NULL;
 }
 

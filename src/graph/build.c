@@ -194,7 +194,7 @@ static void globals(struct builder *b)
 		const struct ga_type *ty = ga_dwarf_type(dw, t);
 		vars[nv++] = (struct gvar){a, ty ? ty->size : 0, gl->name, t};
 	}
-	qsort(vars, nv, sizeof(*vars), gvar_cmp);
+	ga_sort(vars, nv, sizeof(*vars), gvar_cmp);
 	for (size_t m = 0; m < nmods && !b->err; m++) {
 		scan_global_range(b, "data", mods[m].data, mods[m].edata, mods[m].gcdata_n,
 				  mods[m].gcdata_bytes, vars, nv);
@@ -441,7 +441,7 @@ static void frame_roots(struct builder *b, struct stack_scratch *x, struct rt_un
 	else
 		b->g->st.frames_precise++;
 	if (x->items.len > 1)
-		qsort(x->items.v, x->items.len, sizeof(*x->items.v), fitem_cmp);
+		ga_sort(x->items.v, x->items.len, sizeof(*x->items.v), fitem_cmp);
 	for (size_t i = 0; i < x->items.len && !b->err;) {
 		const struct fitem *it = &x->items.v[i];
 		if (it->what == 2) {
@@ -510,7 +510,7 @@ static bool precise_stack(struct builder *b, struct stack_scratch *x, struct rt_
 	/* slots and ranges were appended frame by frame; objects are put in
 	 * frame order too, with an index by address for pointer lookups */
 	if (r->objects.len > 1)
-		qsort(r->objects.v, r->objects.len, sizeof(*r->objects.v), obj_frame_cmp);
+		ga_sort(r->objects.v, r->objects.len, sizeof(*r->objects.v), obj_frame_cmp);
 	if (r->objects.len > x->reached_cap) {
 		uint8_t *nr = realloc(x->reached, r->objects.len);
 		if (nr)
@@ -527,7 +527,7 @@ static bool precise_stack(struct builder *b, struct stack_scratch *x, struct rt_
 	for (size_t i = 0; i < r->objects.len; i++)
 		x->byaddr[i] = (struct obj_addr){r->objects.v[i].addr, (uint32_t)i};
 	if (r->objects.len > 1)
-		qsort(x->byaddr, r->objects.len, sizeof(*x->byaddr), obj_addr_cmp);
+		ga_sort(x->byaddr, r->objects.len, sizeof(*x->byaddr), obj_addr_cmp);
 	x->cur_slot = x->cur_obj = x->cur_range = 0;
 	reach_stack_objects(b, x, g);
 	for (uint32_t i = 0; i < x->st.frames.len && !b->err; i++)

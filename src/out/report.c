@@ -42,7 +42,8 @@ static size_t top_retainers(struct ga_session *s, struct retainer *out, size_t m
 		memmove(&out[pos + 1], &out[pos], (n - 1 - pos) * sizeof(*out));
 		out[pos] = r;
 	}
-	qsort(out, n, sizeof(*out), ret_cmp);
+	if (n > 1)
+		qsort(out, n, sizeof(*out), ret_cmp);
 	return n;
 }
 

@@ -54,7 +54,7 @@ static struct ga_error *read_arenas(struct ga_rt *rt, struct rt_heap *h, uint64_
 		if (ga_vec_push(&h->arenas, a))
 			return &ga_error_nomem;
 	}
-	qsort(h->arenas.v, h->arenas.len, sizeof(*h->arenas.v), arena_cmp);
+	ga_sort(h->arenas.v, h->arenas.len, sizeof(*h->arenas.v), arena_cmp);
 	if (!h->arenas.len)
 		return NULL;
 	uint64_t lo = UINT64_MAX, hi = 0;
