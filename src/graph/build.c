@@ -93,6 +93,7 @@ struct gvar {
 	uint64_t addr, size;
 	const char *name;
 	ga_type_id type;
+	bool deref; /* the anonymous static the pointer variable `name` points to */
 };
 
 static int gvar_cmp(const void *a, const void *b)
@@ -140,7 +141,7 @@ static void scan_global_range(struct builder *b, const char *sect, uint64_t star
 			if (nv) {
 				r = root_begin(b, GRAPH_ROOT_GLOBAL, 0, nv->addr, nv->size);
 				if (r) {
-					r->name = add_name(b->g, "%s", nv->name);
+					r->name = add_name(b->g, "%s%s", nv->deref ? "*" : "", nv->name);
 					r->dwarf = nv->type;
 				}
 				cur = nv;
@@ -159,6 +160,59 @@ static void scan_global_range(struct builder *b, const char *sect, uint64_t star
 	if (open)
 		root_end(b);
 	free(mask);
+}
+
+/* The variable covering addr among n sorted ones, or NULL. */
+static const struct gvar *gvar_at(const struct gvar *vars, size_t n, uint64_t addr)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (vars[mid].addr + (vars[mid].size ? vars[mid].size : 8) <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && vars[lo].addr <= addr ? &vars[lo] : NULL;
+}
+
+/* `var p = &T{...}` is laid out by the linker as an anonymous static in
+ * data or bss that DWARF does not name; the pointer global does. Such a
+ * static is named `*p` and typed T, so what it holds has a holder a
+ * reader recognizes. */
+static int static_targets(struct builder *b, const struct rt_moduledata *mods, size_t nmods,
+			  struct gvar **varsp, size_t *nvp)
+{
+	struct gvar *vars = *varsp;
+	size_t nv = *nvp, added = 0;
+	struct ga_dwarf *dw = b->rt->dw;
+	for (size_t i = 0; i < nv; i++) {
+		const struct ga_type *t = ga_dwarf_type(dw, vars[i].type);
+		const struct ga_type *et = t && t->kind == GA_K_PTR ? ga_dwarf_type(dw, t->elem) : NULL;
+		uint64_t v;
+		if (!et || !et->size || !ga_mem_u64(b->rt->mem, vars[i].addr, &v) || !v)
+			continue;
+		bool in = false;
+		for (size_t m = 0; m < nmods && !in; m++)
+			in = (v >= mods[m].data && v + et->size <= mods[m].edata) ||
+			     (v >= mods[m].bss && v + et->size <= mods[m].ebss);
+		if (!in || gvar_at(vars, nv, v) || gvar_at(vars, nv, v + et->size - 1))
+			continue;
+		bool dup = false;
+		for (size_t k = nv; k < nv + added && !dup; k++)
+			dup = vars[k].addr < v + et->size && v < vars[k].addr + vars[k].size;
+		if (dup)
+			continue;
+		struct gvar *nvars = realloc(vars, (nv + added + 1) * sizeof(*vars));
+		if (!nvars)
+			return -1;
+		vars = *varsp = nvars;
+		vars[nv + added++] = (struct gvar){v, et->size, vars[i].name, t->elem, true};
+	}
+	*nvp = nv + added;
+	if (added)
+		ga_sort(vars, *nvp, sizeof(*vars), gvar_cmp);
+	return 0;
 }
 
 static void globals(struct builder *b)
@@ -192,9 +246,15 @@ static void globals(struct builder *b)
 			continue;
 		ga_type_id t = gl->type_die ? ga_dwarf_type_by_die(dw, gl->type_die) : 0;
 		const struct ga_type *ty = ga_dwarf_type(dw, t);
-		vars[nv++] = (struct gvar){a, ty ? ty->size : 0, gl->name, t};
+		vars[nv++] = (struct gvar){a, ty ? ty->size : 0, gl->name, t, false};
 	}
 	ga_sort(vars, nv, sizeof(*vars), gvar_cmp);
+	if (static_targets(b, mods, nmods, &vars, &nv)) {
+		free(vars);
+		free(mods);
+		b->err = &ga_error_nomem;
+		return;
+	}
 	for (size_t m = 0; m < nmods && !b->err; m++) {
 		scan_global_range(b, "data", mods[m].data, mods[m].edata, mods[m].gcdata_n,
 				  mods[m].gcdata_bytes, vars, nv);

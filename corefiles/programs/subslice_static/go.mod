@@ -1,0 +1,3 @@
+module goautopsy.corpus/subslice_static
+
+go 1.19
