@@ -40,19 +40,26 @@ static int win_cmp(const void *a, const void *b)
  * map<K,V> / table<K,V> / groupReference<K,V> and internal/runtime/maps.
  * Pointers of these types reach map storage, which
  * map_capacity_after_delete accounts for, not the slice detectors. */
-static bool map_internal_type(const struct ga_dwarf *dw, ga_type_id id)
+/* Names the compiler and runtime give their own structures: maps' headers,
+ * buckets, tables and groups (classic and Swiss, as DWARF and the type
+ * descriptors spell them; "map" cannot be a package name and "noalg." is
+ * the compiler's), and runtime types. */
+static bool runtime_owned_name(const char *n)
 {
-	const struct ga_type *t = ga_dwarf_type(dw, id);
-	const char *n = t && t->name ? t->name : "";
-	while (*n == '*' || *n == '[' || *n == ']')
+	while (*n == '*' || *n == '[' || *n == ']' || (*n >= '0' && *n <= '9'))
 		n++;
 	static const char *const prefixes[] = {"hash<", "bucket<", "map<", "table<", "groupReference<",
-					       "runtime.hmap", "runtime.bmap", "runtime.mapextra",
-					       "internal/runtime/maps."};
+					       "map.", "noalg.", "runtime.", "internal/runtime/"};
 	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
 		if (!strncmp(n, prefixes[i], strlen(prefixes[i])))
 			return true;
 	return false;
+}
+
+static bool map_internal_type(const struct ga_dwarf *dw, ga_type_id id)
+{
+	const struct ga_type *t = ga_dwarf_type(dw, id);
+	return t && t->name && runtime_owned_name(t->name);
 }
 
 static uint64_t ref_end(const struct det_ref *r)
@@ -184,6 +191,8 @@ struct ga_error *det_pins_get(struct det_ctx *c, struct det_pins **out)
 		struct det_pin pin = {.target = t, .addr = o.addr, .size = o.size,
 				      .data = o.addr + (o.typed_by == GA_TYPED_HEADER ? 8 : 0),
 				      .first = (uint32_t)i, .n = (uint32_t)(j - i)};
+		/* the runtime's own objects (a p, a map's groups) are not the program's leaks */
+		pin.map_storage = o.type && runtime_owned_name(ga_heap_type_name(c->s, o.type));
 		size_t nw = 0;
 		for (size_t k = i; k < j; k++) {
 			const struct det_ref *r = &refs->refs.v[p->order[k]];

@@ -16,7 +16,7 @@ struct det_pin {
 	uint64_t stack_words;     /* untyped words of goroutine stacks pointing into it */
 	const char *unsure;       /* why the windows cannot be trusted, NULL if they can */
 	bool strings, slices, ptrs;
-	bool map_storage;         /* reached through the runtime's own map structures */
+	bool map_storage;         /* the runtime's own: map storage, or a runtime structure */
 	bool checked;             /* unsure and stack_words are filled */
 };
 
