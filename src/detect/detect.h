@@ -71,6 +71,10 @@ struct ga_error *det_substring(struct det_ctx *c);
 struct ga_error *det_finalizer_cycle(struct det_ctx *c);
 struct ga_error *det_goroutine_leak(struct det_ctx *c);
 struct ga_error *det_deadlock(struct det_ctx *c);
+/* After the detectors: findings under the thresholds that repeat over one
+ * collection (holders differing by key, index or goroutine id) summed into
+ * one finding held by `coll[*]` (group.c). */
+struct ga_error *det_group_collections(struct det_ctx *c);
 
 /* A new finding of kind (count 1, longest_wait -1, fix from the registry);
  * NULL on out-of-memory. The pointer is valid until the next det_add. */

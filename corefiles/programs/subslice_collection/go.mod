@@ -1,0 +1,3 @@
+module goautopsy.corpus/subslice_collection
+
+go 1.19
