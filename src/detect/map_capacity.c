@@ -72,7 +72,11 @@ struct ga_error *det_map_capacity(struct det_ctx *c)
 				      ms->slot_bytes, ms->storage_bytes, ms->sizes_exact ? "" : " (approximate)");
 		struct ga_finding_object objs[9];
 		size_t no = 0;
-		objs[no++] = (struct ga_finding_object){.addr = m->header, .size = 0, .type = det_str(c, "%s", ms->map_type),
+		/* the header's heap object (none for a static or stack header) */
+		uint64_t hbase = 0, hsize = 0;
+		if (ga_heap_locate(c->s, m->header, &hbase, &hsize) == GA_NO_OBJ || hbase != m->header)
+			hsize = 0;
+		objs[no++] = (struct ga_finding_object){.addr = m->header, .size = hsize, .type = det_str(c, "%s", ms->map_type),
 							.role = "map header", .holder = f->holder};
 		for (size_t k = 0; k < ms->n_objects && no < 9; k++)
 			objs[no++] = (struct ga_finding_object){
