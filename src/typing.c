@@ -66,7 +66,7 @@ struct ga_error *ga_session_type_objects(struct ga_session *s, struct ga_graph *
 	size_t nfr = 0;
 	struct ga_error *err = s->conservative_stacks ? frames(s, &fr, &nfr) : NULL;
 	if (!err)
-		err = graph_typing_run(t, g, s->rt, fr, nfr);
+		err = graph_typing_run(t, g, s->rt, fr, nfr, s->type_provenance);
 	free(fr);
 	return err ? ga_error_context(err, "typing heap objects") : NULL;
 }

@@ -166,9 +166,11 @@ static void evidence(struct typer *x, const struct holder *hd, uint64_t p, ga_ty
 	t->off[id] = (uint32_t)off;
 	t->strength[id] = st;
 	t->how[id] = how;
-	t->holder_kind[id] = hd->kind;
-	t->holder[id] = hd->id;
-	t->via[id] = via;
+	if (t->holder) {
+		t->holder_kind[id] = hd->kind;
+		t->holder[id] = hd->id;
+		t->via[id] = via;
+	}
 	enqueue(x, id); /* (re)scan with the new type */
 }
 
@@ -583,7 +585,8 @@ static void runtime_says(struct typer *x, uint64_t p, ga_type_id type, uint8_t h
 	t->off[id] = 0;
 	t->strength[id] = TYPING_S_RUNTIME;
 	t->how[id] = how;
-	t->holder_kind[id] = TYPING_H_NONE;
+	if (t->holder_kind)
+		t->holder_kind[id] = TYPING_H_NONE;
 	enqueue(x, id);
 }
 
@@ -695,21 +698,24 @@ static void seed_frames(struct typer *x, const struct typing_frame *frames, size
 
 /* ---- driver ---- */
 
-static struct ga_error *alloc(struct graph_typing *t, uint32_t n)
+static struct ga_error *alloc(struct graph_typing *t, uint32_t n, bool provenance)
 {
 	memset(t, 0, sizeof(*t));
 	t->nobjs = n;
 	size_t m = n ? n : 1;
 	t->type = calloc(m, sizeof(*t->type));
 	t->off = calloc(m, sizeof(*t->off));
-	t->holder = calloc(m, sizeof(*t->holder));
-	t->via = calloc(m, sizeof(*t->via));
 	t->how = calloc(m, 1);
 	t->strength = calloc(m, 1);
-	t->holder_kind = calloc(m, 1);
 	t->upgrades = calloc(m, 1);
-	if (!t->type || !t->off || !t->holder || !t->via || !t->how || !t->strength ||
-	    !t->holder_kind || !t->upgrades) {
+	/* who typed each object: only to say so (9 bytes an object) */
+	if (provenance) {
+		t->holder = calloc(m, sizeof(*t->holder));
+		t->via = calloc(m, sizeof(*t->via));
+		t->holder_kind = calloc(m, 1);
+	}
+	if (!t->type || !t->off || !t->how || !t->strength || !t->upgrades ||
+	    (provenance && (!t->holder || !t->via || !t->holder_kind))) {
 		graph_typing_free(t);
 		return &ga_error_nomem;
 	}
@@ -755,9 +761,9 @@ static struct ga_error *write_back(struct typer *x, struct rt_types *types)
 }
 
 struct ga_error *graph_typing_run(struct graph_typing *t, struct ga_graph *g, struct ga_rt *rt,
-				  const struct typing_frame *frames, size_t nframes)
+				  const struct typing_frame *frames, size_t nframes, bool provenance)
 {
-	struct ga_error *err = alloc(t, g->heap->nobjs);
+	struct ga_error *err = alloc(t, g->heap->nobjs, provenance);
 	if (err)
 		return err;
 	struct typer x = {.t = t, .g = g, .h = g->heap, .rt = rt, .dw = rt->dw};
@@ -830,6 +836,10 @@ void graph_typing_provenance(const struct graph_typing *t, const struct ga_graph
 		return;
 	uint8_t how = t->how[id];
 	if (t->strength[id] == TYPING_S_RUNTIME || how == TYPING_NONE) {
+		snprintf(buf, n, "%s", typing_how_name(how));
+		return;
+	}
+	if (!t->holder) {
 		snprintf(buf, n, "%s", typing_how_name(how));
 		return;
 	}

@@ -96,9 +96,10 @@ struct graph_typing {
  * heap->obj_type / obj_typed_by (RT_TYPED_DWARF, RT_TYPED_ITAB) where the
  * runtime recorded none. Global and frame-variable roots of g seed it;
  * frames (may be NULL) add the DWARF variables of those frames, for
- * graphs whose stacks were scanned conservatively (no frame roots). */
+ * graphs whose stacks were scanned conservatively (no frame roots).
+ * provenance: also record who typed each object (graph_typing_provenance). */
 struct ga_error *graph_typing_run(struct graph_typing *t, struct ga_graph *g, struct ga_rt *rt,
-				  const struct typing_frame *frames, size_t nframes);
+				  const struct typing_frame *frames, size_t nframes, bool provenance);
 void graph_typing_free(struct graph_typing *t);
 /* Frees the per-object records (types are already written to the heap),
  * keeping the totals: provenance is then unavailable. */
