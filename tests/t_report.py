@@ -361,3 +361,22 @@ def test_hostile_heap():
             else:
                 assert r.err.startswith("goautopsy: "), r.err[:500]
         assert 0 in codes, f"no damaged core got as far as a report: {codes}"
+
+
+def test_lock_in_shared_tiny_block():
+    """mutex_tiny: the mutex shares a tiny block with a counter a global
+    keeps alive; the waiter is still leaked (pointers into the lock's own
+    bytes decide), on every version."""
+    cases = [c for c in lib.corpus() if c.name == "mutex_tiny"]
+    if not cases:
+        raise lib.Skip("no committed mutex_tiny core")
+    for case in cases:
+        tiny = case.truth["tiny"]
+        obj = case.json("object", tiny["mutex"])
+        assert obj.get("tiny") and _int(obj["addr"]) == _int(tiny["counter"]), \
+            f"{case.id}: the mutex is not in the counter's tiny block: {obj['addr']}"
+        rep = report(case)
+        leaked = {g for f in rep["findings"] if f["kind"] == "goroutine_leak" for g in f.get("goroutines") or []}
+        for g in case.truth["goroutines"]:
+            if g["leaked"]:
+                assert g["goid"] in leaked, f"{case.id}: goroutine {g['goid']} ({g['blocked_on']}) not leaked"

@@ -21,8 +21,10 @@
 #include <string.h>
 
 #include "base/hash.h"
+#include "core/mem.h"
 #include "detect/detect.h"
 #include "detect/stackroots.h"
+#include "rt/rt.h"
 
 #define NONE UINT32_MAX
 #define MULTI (UINT32_MAX - 1)
@@ -122,6 +124,53 @@ static bool wait_nodes(struct gl *l, const struct ga_goroutine *g, uint32_t *nod
 		nodes[(*n)++] = ga_heap_node_of_obj(l->c->s, o);
 	}
 	return true;
+}
+
+/* A lock allocated alone (`new(sync.Mutex)`: 8 bytes, no pointers) may
+ * share a tiny-allocator block with unrelated values, and a pointer to
+ * those keeps the whole block alive. Whether the lock itself can be reached
+ * is a question about pointers into its own bytes: [*lo, *hi). */
+static bool tiny_wait(struct gl *l, const struct ga_goroutine *g, uint32_t node, uint64_t *lo,
+		      uint64_t *hi)
+{
+	struct ga_object o;
+	ga_obj id = ga_heap_node_obj(l->c->s, node);
+	if (!g->sema || id == GA_NO_OBJ || !ga_heap_object(l->c->s, id, &o) || !o.tiny)
+		return false;
+	*lo = g->blocked_object && g->blocked_object <= g->sema ? g->blocked_object : g->sema;
+	*hi = g->sema + 4;
+	return *lo >= o.addr && *hi <= o.addr + o.size;
+}
+
+/* Some marked node holds a pointer into [lo, hi) of tiny block node. */
+static bool tiny_held(struct gl *l, uint32_t node, uint64_t lo, uint64_t hi)
+{
+	enum { MAX_SCAN = 1 << 20 };
+	struct ga_session *s = l->c->s;
+	const ga_node *pred;
+	size_t np;
+	ga_heap_pred(s, node, &pred, &np);
+	for (size_t i = 0; i < np; i++) {
+		if (!(l->flag[pred[i]] & F_MARK))
+			continue;
+		uint64_t a = 0, size = 0;
+		ga_obj id = ga_heap_node_obj(s, pred[i]);
+		long r = ga_heap_node_root(s, pred[i]);
+		struct ga_object o;
+		struct ga_root rt;
+		if (id != GA_NO_OBJ && ga_heap_object(s, id, &o))
+			a = o.addr, size = o.size;
+		else if (r >= 0 && ga_heap_root(s, (size_t)r, &rt))
+			a = rt.addr, size = rt.size;
+		if (size > MAX_SCAN)
+			size = MAX_SCAN;
+		for (uint64_t w = a & ~7ull; w + 8 <= a + size; w += 8) {
+			uint64_t v;
+			if (ga_mem_u64(l->c->rt->mem, w, &v) && v >= lo && v < hi)
+				return true;
+		}
+	}
+	return false;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -242,8 +291,10 @@ struct ga_error *det_goroutine_leak(struct det_ctx *c)
 		}
 		/* a select waits on several: one watch per channel, first wins */
 		for (size_t k = 0; k < n; k++) {
-			uint64_t head;
+			uint64_t head, lo, hi;
 			uint32_t node = nodes[k];
+			if (tiny_wait(&l, &gs->v[i], node, &lo, &hi))
+				continue; /* decided by tiny_held after the fixpoint */
 			if (ga_hash_get(&l.watch, (uint64_t)node + 1, &head)) {
 				/* chain only once per goroutine per node */
 				bool dup = false;
@@ -285,14 +336,17 @@ struct ga_error *det_goroutine_leak(struct det_ctx *c)
 			bool free_;
 			if (!wait_nodes(&l, &gs->v[i], nodes, &n, &free_))
 				continue;
-			for (size_t k = 0; k < n; k++)
-				if (l.flag[nodes[k]] & F_MARK) {
-					l.g_state[i] = 2;
-					push_roots(&l, (uint32_t)i);
-					drain(&l);
-					changed = true;
-					break;
-				}
+			for (size_t k = 0; k < n; k++) {
+				uint64_t lo, hi;
+				if (!(l.flag[nodes[k]] & F_MARK) ||
+				    (tiny_wait(&l, &gs->v[i], nodes[k], &lo, &hi) && !tiny_held(&l, nodes[k], lo, hi)))
+					continue;
+				l.g_state[i] = 2;
+				push_roots(&l, (uint32_t)i);
+				drain(&l);
+				changed = true;
+				break;
+			}
 		}
 	}
 	/* the leaked, grouped by creation site, wait reason and primitive kind */

@@ -1,0 +1,3 @@
+module goautopsy.corpus/mutex_tiny
+
+go 1.19
