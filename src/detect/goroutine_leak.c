@@ -327,7 +327,8 @@ struct ga_error *det_goroutine_leak(struct det_ctx *c)
 	drain(&l);
 	for (bool changed = true; changed;) {
 		changed = false;
-		/* selects whose other channels got marked */
+		/* selects whose other channels got marked; locks in tiny blocks
+		 * that a marked node points into */
 		for (size_t i = 0; i < l.ng; i++) {
 			if (l.g_state[i] != 1)
 				continue;
