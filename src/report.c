@@ -174,13 +174,8 @@ struct ga_error *ga_session_report(struct ga_session *s, const struct ga_report_
 			first->retained_bytes += extra;
 		}
 	}
-	if (!err) {
-		struct ga_error *e = det_group_collections(&c);
-		if (e == &ga_error_nomem)
-			err = e;
-		else
-			ga_error_destroy(e);
-	}
+	if (!err)
+		err = det_group_collections(&c); /* fails only for memory */
 	/* the thresholds */
 	size_t nf = c.findings.len;
 	r->findings = calloc(nf ? nf : 1, sizeof(*r->findings));

@@ -76,7 +76,7 @@ static struct ga_error *verify_exe(struct ga_session *s)
 	}
 	char buf[128];
 	if (compared) {
-		snprintf(buf, sizeof(buf), "%llu bytes of read-only segments compared",
+		snprintf(buf, sizeof(buf), "%llu bytes of read-only sections compared",
 			 (unsigned long long)compared);
 	} else if (s->exe->go_buildid) {
 		/* No read-only page was dumped: look for the Go build ID note in memory. */
